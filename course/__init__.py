@@ -1,0 +1,1 @@
+"""Helpers shared by the course notebooks and their hidden tests."""

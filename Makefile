@@ -1,0 +1,59 @@
+# The README's two commands are `make lab` and `make test`; everything else is for authors and TAs.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+JUPYTER_PORT ?= 8888
+PYTEST_WORKERS ?= 2
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: setup browser lab test quick format lint release grading-stress reliability test-pythons bench clean
+
+setup: $(VENV)/.installed ## create .venv and install the course with its test tools
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+browser: ## Debian's chromium for the browser tests (needs root; never `playwright install`)
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+lab: setup ## open the course index in JupyterLab
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port=$(JUPYTER_PORT) \
+		$(if $(filter 0,$(shell id -u)),--allow-root) index.ipynb
+
+test: setup browser ## every test: lint, notebooks, release sync, real nbgrader grading, browser
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -q
+
+quick: setup ## the course package and repository checks only (seconds)
+	$(PY) -m pytest -q tests/test_repository.py tests/test_timeline.py tests/test_grading_*.py
+
+format: setup ## canonical notebooks, ruff format
+	$(PY) scripts/notebooks.py format
+	$(VENV)/bin/ruff format course tests scripts benchmarks nbgrader_config.py
+	$(VENV)/bin/ruff check --fix course tests scripts benchmarks nbgrader_config.py
+
+release: setup ## regenerate release/ from source/ with nbgrader generate_assignment
+	$(PY) scripts/notebooks.py release
+
+grading-stress: setup ## every grading check against its corpus, 50 times
+	GRADING_REPEAT=50 $(PY) -m pytest -q tests/test_grading_*.py
+
+reliability: setup ## autograde every assignment's corpus with 20 reference copies
+	REFERENCE_RUNS=20 $(PY) -m pytest -n $(PYTEST_WORKERS) -q tests/test_autograde.py
+
+test-pythons: ## the course package tests under each pyenv CPython (3.11, 3.12, 3.13) present
+	@for v in 3.11 3.12 3.13; do \
+		py=$$(ls -d $$HOME/.pyenv/versions/$$v.*/bin/python 2>/dev/null | tail -1); \
+		[ -n "$$py" ] || { echo "python $$v: not installed, skipped"; continue; }; \
+		env=.venv-$$v; [ -x $$env/bin/python ] || $$py -m venv $$env; \
+		$$env/bin/pip install -q -e '.[test]' && \
+		$$env/bin/python -m pytest -q -p no:cacheprovider tests/test_timeline.py tests/test_grading_*.py || exit 1; \
+	done
+
+bench: setup ## timeline and grading benchmarks (ratios measured in one run)
+	$(PY) benchmarks/bench_timeline.py
+
+clean:
+	rm -rf $(VENV) .venv-3.* .pytest_cache gradebook.db

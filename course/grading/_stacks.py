@@ -1,0 +1,374 @@
+"""Describe where threads are stuck, in words a student can act on.
+
+Design rationale
+----------------
+When a student's code times out we have, for every thread, a Python stack
+(``sys._current_frames()``).  A raw traceback is noise to a beginner, so we
+reduce each stack to one sentence::
+
+    Thread-2 (transfer): line 7 of your cell `with b.lock:` waits to acquire b.lock
+    while holding a.lock
+
+* *Which line*: the innermost "student frame" -- a frame whose file is not in
+  the standard library, not in site-packages and not in the ``course`` package
+  (notebook cells are files like ``/tmp/ipykernel_NNN/NNN.py`` that
+  ``linecache`` knows about).
+* *What it waits for*: blocking C calls (``Lock.acquire``, ``time.sleep``) have
+  no Python frame, so we look first at the first library frame called by the
+  student line (``Thread.join``, ``Condition.wait``, ``Queue.get`` ...) and
+  otherwise at the AST of the student line itself (``with X:``,
+  ``X.acquire()``, ``t.join()`` ...).
+* *While holding*: the ``with X:`` blocks enclosing the line and the earlier
+  unmatched ``X.acquire()`` calls of every student frame on the stack, taken
+  from the AST of the function's source.  Only lock-like objects (having
+  ``acquire`` and ``release``) are named.
+
+Everything here is best effort and must never raise: it runs inside a
+watchdog in a process that is about to be killed.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import linecache
+import os
+import sys
+import sysconfig
+
+_COURSE_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__))) + os.sep
+
+
+def _library_dirs() -> tuple[str, ...]:
+    dirs = set()
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        path = sysconfig.get_paths().get(key)
+        if path:
+            dirs.add(os.path.realpath(path) + os.sep)
+    for path in (sys.prefix, sys.base_prefix, sys.exec_prefix):
+        dirs.add(os.path.realpath(os.path.join(path, "lib")) + os.sep)
+    return tuple(sorted(dirs))
+
+
+_LIB_DIRS = _library_dirs()
+
+
+@functools.lru_cache(maxsize=4096)
+def is_student_file(filename: str) -> bool:
+    """True for code written by the student or the test author.
+
+    >>> is_student_file(os.__file__)
+    False
+    """
+    if not filename:
+        return False
+    if filename.startswith("<"):
+        return filename.startswith("<ipython-input")
+    real = os.path.realpath(filename)
+    if real.startswith(_COURSE_DIR):
+        return False
+    if "site-packages" in real or "dist-packages" in real:
+        return False
+    return not real.startswith(_LIB_DIRS)
+
+
+def is_cell_file(filename: str) -> bool:
+    """True for the pseudo-files IPython creates for notebook cells."""
+    return "ipykernel_" in filename or filename.startswith("<ipython-input")
+
+
+def where(filename: str, lineno: int, funcname: str | None = None) -> str:
+    """``line 7 of your cell`` / ``line 7 of bank.py`` (+ function name)."""
+    place = "your cell" if is_cell_file(filename) else os.path.basename(filename)
+    text = f"line {lineno} of {place}"
+    if funcname and funcname not in ("<module>", "<lambda>"):
+        text += f", in {funcname}()"
+    return text
+
+
+def source_line(filename: str, lineno: int) -> str:
+    """The stripped source line (empty string if unknown)."""
+    try:
+        return linecache.getline(filename, lineno).strip()
+    except Exception:
+        return ""
+
+
+@functools.lru_cache(maxsize=256)
+def _parse(filename: str, size: int) -> ast.Module | None:
+    try:
+        return ast.parse("".join(linecache.getlines(filename)))
+    except Exception:
+        return None
+
+
+def _tree(filename: str) -> ast.Module | None:
+    lines = linecache.getlines(filename)
+    if not lines:
+        return None
+    return _parse(filename, sum(map(len, lines)))
+
+
+def _segment(filename: str, node: ast.AST) -> str:
+    try:
+        return ast.unparse(node)
+    except Exception:
+        return "?"
+
+
+def _function_node(tree: ast.Module, code) -> ast.AST | None:
+    """The (Async)FunctionDef whose code object is ``code`` (or the module)."""
+    if code.co_name == "<module>":
+        return tree
+    best = None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            if first == code.co_firstlineno or node.lineno == code.co_firstlineno:
+                if getattr(node, "name", "<lambda>") == code.co_name or best is None:
+                    best = node
+    return best
+
+
+def _own_nodes(func: ast.AST):
+    """Walk a function body without descending into nested functions/classes."""
+    stack = list(ast.iter_child_nodes(func))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def _resolve(expr: ast.AST, frame):
+    """Value of a simple ``name.attr.attr`` expression in ``frame`` (no calls)."""
+    if isinstance(expr, ast.Name):
+        for scope in (frame.f_locals, frame.f_globals, frame.f_builtins):
+            if expr.id in scope:
+                return scope[expr.id]
+        raise LookupError(expr.id)
+    if isinstance(expr, ast.Attribute):
+        obj = _resolve(expr.value, frame)
+        # never trigger properties (racy objects sleep in them): instance dict first
+        d = getattr(obj, "__dict__", None)
+        if isinstance(d, dict) and expr.attr in d:
+            return d[expr.attr]
+        return getattr(obj, expr.attr)
+    if isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Constant):
+        return _resolve(expr.value, frame)[expr.slice.value]
+    raise LookupError("not simple")
+
+
+_LOCKY_WORDS = ("lock", "mutex", "cond", "sem", "cv")
+
+
+def _lock_like(expr: ast.AST, frame) -> bool:
+    try:
+        obj = _resolve(expr, frame)
+    except Exception:
+        text = _segment("", expr).lower()
+        return any(w in text for w in _LOCKY_WORDS)
+    return hasattr(obj, "acquire") and hasattr(obj, "release")
+
+
+def held_locks(frame) -> list[tuple[str, int]]:
+    """Lock expressions held by this student frame at its current line.
+
+    Returns ``[(expression text, line where it was taken), ...]``.
+    """
+    try:
+        tree = _tree(frame.f_code.co_filename)
+        if tree is None:
+            return []
+        func = _function_node(tree, frame.f_code)
+        if func is None:
+            return []
+        line = frame.f_lineno
+        held: list[tuple[str, int]] = []
+        for node in _own_nodes(func):
+            if isinstance(node, ast.With | ast.AsyncWith) and node.body:
+                if node.body[0].lineno <= line <= (node.end_lineno or 0):
+                    for item in node.items:
+                        if _lock_like(item.context_expr, frame):
+                            held.append((_segment("", item.context_expr), node.lineno))
+        acquired: dict[str, int] = {}
+        calls = [
+            n
+            for n in _own_nodes(func)
+            if isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and n.func.attr in ("acquire", "release")
+            and n.lineno < line
+        ]
+        for call in sorted(calls, key=lambda n: (n.lineno, n.col_offset)):
+            text = _segment("", call.func.value)
+            if call.func.attr == "acquire":
+                acquired[text] = call.lineno
+            else:
+                acquired.pop(text, None)
+        held.extend(sorted(acquired.items(), key=lambda kv: kv[1]))
+        held.sort(key=lambda kv: kv[1])
+        return held
+    except Exception:
+        return []
+
+
+# first library frame called from the student's line -> what the thread waits for
+_LIBRARY_WAITS = {
+    "Thread.join": "waits for a thread to finish",
+    "Thread._wait_for_tstate_lock": "waits for a thread to finish",
+    "Condition.wait": "waits on a condition (is anybody calling notify()?)",
+    "Condition.wait_for": "waits on a condition (is anybody calling notify()?)",
+    "Event.wait": "waits for an event to be set (is anybody calling set()?)",
+    "Semaphore.acquire": "waits for a free slot of a semaphore",
+    "BoundedSemaphore.acquire": "waits for a free slot of a semaphore",
+    "Barrier.wait": "waits at a barrier for the other threads",
+    "Queue.get": "waits to get an item from an empty queue",
+    "Queue.put": "waits to put an item into a full queue",
+    "Queue.join": "waits for every queue item to be marked task_done()",
+    "BaseProcess.join": "waits for a process to finish",
+    "Popen.wait": "waits for a process to finish",
+    "Connection.recv": "waits to receive from a pipe",
+    "Connection.recv_bytes": "waits to receive from a pipe",
+    "BaseEventLoop.run_until_complete": "runs the asyncio event loop",
+    "BaseEventLoop.run_forever": "runs the asyncio event loop",
+}
+
+
+def _library_wait(frames: list, i: int) -> str | None:
+    """What the library call starting at frames[i] (called by a student line) waits for."""
+    for frame in frames[i:]:
+        code = frame.f_code
+        qual = getattr(code, "co_qualname", code.co_name)
+        base = os.path.basename(code.co_filename)
+        if qual in _LIBRARY_WAITS:
+            text = _LIBRARY_WAITS[qual]
+            if qual == "Thread.join":
+                target = frame.f_locals.get("self")
+                name = getattr(target, "name", None)
+                if name:
+                    text = f"waits for thread {name} to finish"
+            return text
+        if "Lock" in qual and qual.endswith(("acquire", "__enter__")):
+            lock = frame.f_locals.get("self")
+            name = getattr(lock, "name", None)
+            return f"waits to acquire {name}" if name else "waits to acquire a lock"
+        if base.startswith(("socket", "selectors", "ssl")):
+            return "waits for network I/O"
+        if qual.startswith(("Queue.", "SimpleQueue.")) and "multiprocessing" in code.co_filename:
+            return "waits on a multiprocessing queue"
+    return None
+
+
+def _line_wait(frame) -> str:
+    """What a student line waits for, when the blocking call is a C function."""
+    line = frame.f_lineno
+    tree = _tree(frame.f_code.co_filename)
+    if tree is None:
+        return "is running"
+    nodes = [
+        n for n in ast.walk(tree) if getattr(n, "lineno", None) == line and isinstance(n, ast.stmt)
+    ]
+    # a `with` header on this line: waits to acquire its (lock-like) items
+    for node in nodes:
+        if isinstance(node, ast.With | ast.AsyncWith):
+            locks = [_segment("", i.context_expr) for i in node.items]
+            return "waits to acquire " + " / ".join(locks)
+    calls = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and getattr(n, "lineno", None) == line
+    ]
+    for call in calls:
+        f = call.func
+        name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+        obj = _segment("", f.value) if isinstance(f, ast.Attribute) else ""
+        if name == "acquire":
+            return f"waits to acquire {obj}"
+        if name == "join":
+            return f"waits for {obj} to finish" if obj else "waits for a thread to finish"
+        if name == "sleep":
+            return "is sleeping"
+        if name in ("get", "put") and obj:
+            return f"waits on {obj}.{name}()"
+        if name in ("wait", "wait_for"):
+            return f"waits on {obj}" if obj else "waits"
+        if name in ("recv", "recvfrom", "accept", "connect", "send", "sendall", "select"):
+            return "waits for network I/O"
+        if name == "input":
+            return "waits for keyboard input (input() cannot work in a graded test)"
+    for node in nodes:
+        if isinstance(node, ast.While | ast.For):
+            return "is running a loop (one that never ends?)"
+    return "is running (a loop that never ends?)"
+
+
+def describe_stack(name: str, frames: list) -> str | None:
+    """One sentence for one thread; ``frames`` are outermost first.
+
+    Returns None when the stack has no student frame at all.
+    """
+    student = [i for i, f in enumerate(frames) if is_student_file(f.f_code.co_filename)]
+    if not student:
+        return None
+    i = student[-1]
+    frame = frames[i]
+    code = frame.f_code
+    text = source_line(code.co_filename, frame.f_lineno)
+    wait = _library_wait(frames, i + 1) if i + 1 < len(frames) else None
+    if wait is None:
+        wait = _line_wait(frame)
+    held: list[str] = []
+    for j in student:
+        for expr, _line in held_locks(frames[j]):
+            if expr not in held:
+                held.append(expr)
+    if wait.startswith("waits to acquire "):
+        waited = wait[len("waits to acquire ") :]
+        held = [h for h in held if h != waited]
+    sentence = f"{name}: {where(code.co_filename, frame.f_lineno, code.co_name)}"
+    if text:
+        sentence += f" `{text}`"
+    sentence += f" {wait}"
+    if held:
+        sentence += " while holding " + ", ".join(held)
+    return sentence
+
+
+def stack_of(frame) -> list:
+    """Frames from the outermost to ``frame``."""
+    frames = []
+    while frame is not None:
+        frames.append(frame)
+        frame = frame.f_back
+    frames.reverse()
+    return frames
+
+
+def describe_threads(frames_by_ident: dict, names: dict, skip: set | None = None) -> list[str]:
+    """Sentences for every thread that runs student code (best effort, never raises)."""
+    lines = []
+    for ident, frame in frames_by_ident.items():
+        if skip and ident in skip:
+            continue
+        try:
+            sentence = describe_stack(names.get(ident, f"thread {ident}"), stack_of(frame))
+        except Exception as exc:  # pragma: no cover - defensive
+            sentence = f"{names.get(ident, ident)}: (could not describe: {exc!r})"
+        if sentence:
+            lines.append(sentence)
+    return lines
+
+
+def student_traceback(tb, limit: int = 6) -> str:
+    """A short traceback listing only student frames (innermost last)."""
+    entries = []
+    while tb is not None:
+        frame = tb.tb_frame
+        code = frame.f_code
+        if is_student_file(code.co_filename):
+            text = source_line(code.co_filename, tb.tb_lineno)
+            entries.append(f"  {where(code.co_filename, tb.tb_lineno, code.co_name)}: {text}")
+        tb = tb.tb_next
+    return "\n".join(entries[-limit:])

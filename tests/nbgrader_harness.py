@@ -1,0 +1,149 @@
+"""Run stock nbgrader on a throwaway course directory and read the grades back from the gradebook.
+
+A `GradingRun` copies one assignment's source into a temporary course (with the repository's own
+nbgrader_config.py), generates the student version, writes submissions (reference solution,
+blank release, mutants, anything a test builds), runs `nbgrader autograde` once for all of them
+and exposes the per-cell scores read through nbgrader's Gradebook API.
+
+    run = GradingRun(tmp_path, "05-locks")
+    run.submit("alice", run.reference())
+    run.autograde()
+    run.scores("alice")          # {"counter-tests": (2.0, 2.0), ...}  (score, max_score)
+"""
+
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTION_RE = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
+HIDDEN_RE = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
+
+
+def nbgrader(args: list[str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
+    """Run a stock nbgrader command in `cwd`; output is captured for error messages."""
+    return subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def grade_cells(nb) -> dict[str, float]:
+    """{grade_id: points} of the autograded test cells of a notebook."""
+    return {
+        c.metadata.nbgrader["grade_id"]: float(c.metadata.nbgrader.get("points", 0))
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+    }
+
+
+def solution_code(source_cell) -> str:
+    """The reference answer of a source solution cell, markers removed."""
+    return SOLUTION_RE.sub("", source_cell.source)
+
+
+def hidden_test_lines(nb) -> list[str]:
+    """Meaningful lines inside the BEGIN/END HIDDEN TESTS blocks of a source notebook."""
+    lines = []
+    for cell in nb.cells:
+        for block in HIDDEN_RE.findall(cell.source):
+            lines += [ln.strip() for ln in block.splitlines() if len(ln.strip()) > 12]
+    return lines
+
+
+@dataclass
+class GradingRun:
+    tmp: Path
+    assignment: str
+    root: Path = field(init=False)
+    seconds: float = 0.0
+    result: subprocess.CompletedProcess | None = None
+
+    def __post_init__(self):
+        self.root = Path(self.tmp) / "course"
+        (self.root / "source").mkdir(parents=True)
+        shutil.copy(ROOT / "nbgrader_config.py", self.root)
+        shutil.copytree(ROOT / "source" / self.assignment, self.root / "source" / self.assignment)
+        done = nbgrader(["generate_assignment", self.assignment, "--force"], self.root)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    # -- notebooks
+    @property
+    def source_nb(self):
+        return nbformat.read(self.root / "source" / self.assignment / f"{self.assignment}.ipynb", 4)
+
+    def release_nb(self):
+        """A fresh copy of the generated student notebook (the blank submission)."""
+        return nbformat.read(self.root / "release" / self.assignment / f"{self.assignment}.ipynb", 4)
+
+    def with_answers(self, answers: dict[str, str]):
+        """The release notebook with the given solution cells (grade_id -> code) filled in."""
+        nb = self.release_nb()
+        for cell in nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if grade_id in answers:
+                cell.source = answers[grade_id]
+        missing = set(answers) - {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells}
+        assert not missing, f"no solution cells named {missing}"
+        return nb
+
+    def reference_answers(self) -> dict[str, str]:
+        return {
+            c.metadata.nbgrader["grade_id"]: solution_code(c)
+            for c in self.source_nb.cells
+            if c.metadata.get("nbgrader", {}).get("solution")
+        }
+
+    def reference(self):
+        """The release notebook with every solution cell filled with the reference answer."""
+        return self.with_answers(self.reference_answers())
+
+    # -- grading
+    def submit(self, student: str, nb_or_text, filename: str | None = None) -> Path:
+        """Place a submission (a notebook, or raw text for broken files) for `student`."""
+        folder = self.root / "submitted" / student / self.assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / (filename or f"{self.assignment}.ipynb")
+        text = nb_or_text if isinstance(nb_or_text, str) else nbformat.writes(nb_or_text)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def autograde(self, timeout: float = 900) -> subprocess.CompletedProcess:
+        start = time.perf_counter()
+        self.result = nbgrader(["autograde", self.assignment, "--force"], self.root, timeout)
+        self.seconds = time.perf_counter() - start
+        return self.result
+
+    def log(self) -> str:
+        return "" if self.result is None else self.result.stdout + self.result.stderr
+
+    def scores(self, student: str) -> dict[str, tuple[float, float]]:
+        """{grade_id: (score, max_score)} of the autograded test cells, from the gradebook."""
+        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}") as gb:
+            sub = gb.find_submission_notebook(self.assignment, self.assignment, student)
+            return {
+                g.name: (float(g.score), float(g.max_score))
+                for g in sub.grades
+                if g.cell.cell_type == "code"
+            }
+
+    def autograded_nb(self, student: str):
+        path = self.root / "autograded" / student / self.assignment / f"{self.assignment}.ipynb"
+        return nbformat.read(path, 4) if path.exists() else None
+
+    def feedback(self) -> subprocess.CompletedProcess:
+        return nbgrader(["generate_feedback", self.assignment, "--force"], self.root)
+
+    def feedback_html(self, student: str) -> str:
+        path = self.root / "feedback" / student / self.assignment / f"{self.assignment}.html"
+        return path.read_text(encoding="utf-8")

@@ -1,0 +1,108 @@
+"""Every assignment, graded for real: reference solutions, blank releases and mutants.
+
+One stock `nbgrader autograde` run per assignment grades all its submissions; scores are read
+from the gradebook. REFERENCE_RUNS (default 3) sets how many copies of the reference solution
+are graded, to catch a flaky hidden test; `make reliability` raises it.
+"""
+
+import html
+import os
+import re
+
+import pytest
+
+from course.syllabus import NAMES, notebook_path
+from tests.mutants import by_assignment, submissions
+from tests.nbgrader_harness import ROOT, GradingRun, grade_cells, hidden_test_lines
+
+MUTANTS = by_assignment()
+ASSIGNMENTS = [name for name in NAMES if (ROOT / notebook_path(name)).exists()]
+REFERENCE_RUNS = int(os.environ.get("REFERENCE_RUNS", "3"))
+
+
+def cell_text(nb, grade_id: str) -> str:
+    """All output text (streams, errors with tracebacks) of one cell, ANSI codes removed."""
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    parts = []
+    for out in cell.get("outputs", []):
+        parts.append(out.get("text", ""))
+        parts += [out.get("ename", ""), out.get("evalue", "")] + out.get("traceback", [])
+    return re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(parts))
+
+
+@pytest.fixture(scope="module", params=ASSIGNMENTS)
+def graded(request, tmp_path_factory):
+    """One autograde run of an assignment with reference, blank and mutant submissions."""
+    name = request.param
+    run = GradingRun(tmp_path_factory.mktemp(name), name)
+    for i in range(REFERENCE_RUNS):
+        run.submit(f"reference-{i}", run.reference())
+    run.submit("blank", run.release_nb())
+    run.mutant_groups = submissions(MUTANTS.get(name, []))
+    for k, (answers, _) in enumerate(run.mutant_groups):
+        run.submit(f"mutant-{k}", run.with_answers(answers))
+    run.autograde()
+    return run
+
+
+def test_autograde_run_is_clean(graded):
+    assert graded.result.returncode == 0, graded.log()[-3000:]
+
+
+def test_reference_gets_full_marks_every_time(graded):
+    cells = grade_cells(graded.source_nb)
+    for i in range(REFERENCE_RUNS):
+        scores = graded.scores(f"reference-{i}")
+        nb = graded.autograded_nb(f"reference-{i}")
+        for grade_id, points in cells.items():
+            assert scores[grade_id] == (points, points), (
+                f"reference run {i}: {grade_id} scored {scores[grade_id]}\n"
+                + cell_text(nb, grade_id)[-2000:]
+            )
+
+
+def test_blank_release_scores_zero(graded):
+    scores = graded.scores("blank")
+    assert scores, "the blank submission has no graded cells"
+    assert all(score == 0 for score, _ in scores.values()), scores
+
+
+def test_each_mutant_loses_exactly_its_points(graded):
+    cells = grade_cells(graded.source_nb)
+    for k, (_, mutants) in enumerate(graded.mutant_groups):
+        student = f"mutant-{k}"
+        scores = graded.scores(student)
+        nb = graded.autograded_nb(student)
+        failing = {f for m in mutants for f in m.fails}
+        for grade_id, points in cells.items():
+            expected = 0.0 if grade_id in failing else points
+            who = ", ".join(f"{m.cell}: {m.name}" for m in mutants)
+            assert scores[grade_id][0] == expected, (
+                f"{student} ({who}): {grade_id} scored {scores[grade_id][0]}, expected {expected}\n"
+                + cell_text(nb, grade_id)[-2000:]
+            )
+        for m in mutants:
+            for grade_id in m.fails:
+                text = cell_text(nb, grade_id)
+                assert "CellTimeoutError" not in text, f"{m.name}: hit the cell timeout\n{text}"
+                assert m.expect in text, f"{m.name}: message lacks {m.expect!r}\n{text[-2000:]}"
+
+
+def test_every_exercise_has_three_mutants(graded):
+    solutions = set(graded.reference_answers())
+    per_cell = {cell: 0 for cell in solutions}
+    for m in MUTANTS.get(graded.assignment, []):
+        per_cell[m.cell] += 1
+    assert all(n >= 3 for n in per_cell.values()), per_cell
+
+
+def test_feedback_shows_results_but_no_hidden_tests(graded):
+    done = graded.feedback()
+    assert done.returncode == 0, done.stdout + done.stderr
+    hidden = hidden_test_lines(graded.source_nb)
+    assert hidden, "the source notebook has no hidden tests"
+    for student in ["reference-0", "mutant-0"]:
+        page = html.unescape(re.sub(r"<[^>]+>", "", graded.feedback_html(student)))
+        leaked = [line for line in hidden if line in page]
+        assert not leaked, f"hidden test source in {student}'s feedback: {leaked[:3]}"
+    assert "Timed out" in page or "expected" in page, "feedback lacks the failure explanation"

@@ -10,10 +10,11 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 setup: $(VENV)/.installed ## create .venv and install the course with its test tools
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml postBuild $(wildcard jupyter-config/*/*/*/* jupyter-config/*/*/*/*/*)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" ./postBuild
 	touch $@
 
 browser: ## Debian's chromium for the browser tests (needs root; never `playwright install`)

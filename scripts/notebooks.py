@@ -1,4 +1,4 @@
-"""Keep the course notebooks reviewable: canonical JSON, no outputs, stable ids, generated navigation.
+"""Keep the notebooks reviewable: canonical JSON, no outputs, stable ids, generated navigation.
 
     python scripts/notebooks.py format     # rewrite source notebooks (and index.ipynb) canonically
     python scripts/notebooks.py check      # exit 1 and list the notebooks `format` would change
@@ -102,7 +102,7 @@ def _set_nav(nb, name: str) -> None:
 
 
 def canonical(nb, name: str | None = None) -> str:
-    """Return the canonical JSON text of `nb`: outputs cleared, metadata trimmed, nav regenerated."""
+    """The canonical JSON text of `nb`: outputs cleared, metadata trimmed, nav regenerated."""
     nb.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}}
     nb.nbformat, nb.nbformat_minor = 4, 5
     if name in NAMES:
@@ -156,11 +156,15 @@ def release(names: list[str]) -> None:
     for name in names:
         if not (ROOT / notebook_path(name)).exists():
             continue
-        subprocess.run(
-            [sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force", "--quiet"],
+        done = subprocess.run(
+            [sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force"],
             cwd=ROOT,
-            check=True,
+            capture_output=True,
+            text=True,
         )
+        if done.returncode != 0:
+            sys.exit(f"nbgrader generate_assignment {name} failed:\n{done.stdout}{done.stderr}")
+        print(f"release/{name} regenerated")
 
 
 def main(argv=None) -> int:

@@ -84,7 +84,8 @@ class GradingRun:
 
     def release_nb(self):
         """A fresh copy of the generated student notebook (the blank submission)."""
-        return nbformat.read(self.root / "release" / self.assignment / f"{self.assignment}.ipynb", 4)
+        name = self.assignment
+        return nbformat.read(self.root / "release" / name / f"{name}.ipynb", 4)
 
     def with_answers(self, answers: dict[str, str]):
         """The release notebook with the given solution cells (grade_id -> code) filled in."""

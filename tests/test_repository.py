@@ -1,4 +1,4 @@
-"""The repository keeps its promises: canonical notebooks, lint, one environment, README commands."""
+"""The repository keeps its promises: canonical notebooks, lint, one environment, README."""
 
 import re
 import subprocess

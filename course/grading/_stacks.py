@@ -35,6 +35,7 @@ import linecache
 import os
 import sys
 import sysconfig
+import threading
 
 _COURSE_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__))) + os.sep
 
@@ -172,6 +173,26 @@ def _lock_like(expr: ast.AST, frame) -> bool:
     return hasattr(obj, "acquire") and hasattr(obj, "release")
 
 
+# expression text -> id(object), filled while describing one thread
+_seen: dict[str, int] = {}
+
+
+_names: dict[str, str] = {}
+_waited: list = []
+
+
+def _remember(frame, expr) -> None:
+    try:
+        obj = _resolve(expr, frame)
+    except Exception:
+        return
+    text = _segment("", expr)
+    _seen[text] = id(obj)
+    name = getattr(obj, "name", None)
+    if isinstance(name, str) and hasattr(obj, "acquire"):
+        _names[text] = name
+
+
 def held_locks(frame) -> list[tuple[str, int]]:
     """Lock expressions held by this student frame at its current line.
 
@@ -192,6 +213,7 @@ def held_locks(frame) -> list[tuple[str, int]]:
                     for item in node.items:
                         if _lock_like(item.context_expr, frame):
                             held.append((_segment("", item.context_expr), node.lineno))
+                            _remember(frame, item.context_expr)
         acquired: dict[str, int] = {}
         calls = [
             n
@@ -205,6 +227,7 @@ def held_locks(frame) -> list[tuple[str, int]]:
             text = _segment("", call.func.value)
             if call.func.attr == "acquire":
                 acquired[text] = call.lineno
+                _remember(frame, call.func.value)
             else:
                 acquired.pop(text, None)
         held.extend(sorted(acquired.items(), key=lambda kv: kv[1]))
@@ -253,6 +276,7 @@ def _library_wait(frames: list, i: int) -> str | None:
         if "Lock" in qual and qual.endswith(("acquire", "__enter__")):
             lock = frame.f_locals.get("self")
             name = getattr(lock, "name", None)
+            _waited.append(lock)
             return f"waits to acquire {name}" if name else "waits to acquire a lock"
         if base.startswith(("socket", "selectors", "ssl")):
             return "waits for network I/O"
@@ -309,9 +333,17 @@ def describe_stack(name: str, frames: list) -> str | None:
 
     Returns None when the stack has no student frame at all.
     """
+    info = _describe(name, frames)
+    return info["text"] if info else None
+
+
+def _describe(name: str, frames: list) -> dict | None:
     student = [i for i, f in enumerate(frames) if is_student_file(f.f_code.co_filename)]
     if not student:
         return None
+    _seen.clear()
+    _names.clear()
+    _waited.clear()
     i = student[-1]
     frame = frames[i]
     code = frame.f_code
@@ -319,27 +351,44 @@ def describe_stack(name: str, frames: list) -> str | None:
     wait = _library_wait(frames, i + 1) if i + 1 < len(frames) else None
     if wait is None:
         wait = _line_wait(frame)
+    waited_id = id(_waited[0]) if _waited else None
+    if waited_id is None and wait.startswith("waits to acquire "):
+        waited = wait[len("waits to acquire ") :]
+        try:
+            waited_id = id(_resolve(ast.parse(waited, mode="eval").body, frame))
+        except Exception:
+            waited_id = None
     held: list[str] = []
     for j in student:
         for expr, _line in held_locks(frames[j]):
             if expr not in held:
                 held.append(expr)
-    if wait.startswith("waits to acquire "):
-        waited = wait[len("waits to acquire ") :]
-        held = [h for h in held if h != waited]
+    held_ids = {_seen[h] for h in held if h in _seen}
+    held_names = [_names.get(h, h) for h in held]
+    if waited_id is not None and waited_id in held_ids:
+        held_names = [_names.get(h, h) for h in held if _seen.get(h) != waited_id]
+        wait += (
+            " which this same thread already holds (a Lock is not reentrant: "
+            "it waits for itself forever; use an RLock or do not take it twice)"
+        )
     sentence = f"{name}: {where(code.co_filename, frame.f_lineno, code.co_name)}"
     if text:
         sentence += f" `{text}`"
     sentence += f" {wait}"
-    if held:
-        sentence += " while holding " + ", ".join(held)
-    return sentence
+    return {"text": sentence, "held": held_names, "held_ids": held_ids, "waited_id": waited_id}
+
+
+#: code objects above which frames belong to the caller, not to the checked code
+CUT_CODES: set = set()
 
 
 def stack_of(frame) -> list:
-    """Frames from the outermost to ``frame``."""
+    """Frames from the outermost to ``frame``, without the frames of the caller
+    of a grading check (everything up to a frame whose code is in CUT_CODES)."""
     frames = []
     while frame is not None:
+        if frame.f_code in CUT_CODES:
+            break
         frames.append(frame)
         frame = frame.f_back
     frames.reverse()
@@ -347,17 +396,38 @@ def stack_of(frame) -> list:
 
 
 def describe_threads(frames_by_ident: dict, names: dict, skip: set | None = None) -> list[str]:
-    """Sentences for every thread that runs student code (best effort, never raises)."""
-    lines = []
-    for ident, frame in frames_by_ident.items():
+    """Sentences for every thread that runs student code (best effort, never raises).
+
+    ``names`` maps thread ident to name, in the order threads should be listed
+    (the main thread is listed last).
+    """
+    infos = []
+    order = [i for i in names if i in frames_by_ident] + [
+        i for i in frames_by_ident if i not in names
+    ]
+    main = threading.main_thread().ident
+    order.sort(key=lambda i: i == main)
+    for ident in order:
         if skip and ident in skip:
             continue
         try:
-            sentence = describe_stack(names.get(ident, f"thread {ident}"), stack_of(frame))
+            info = _describe(names.get(ident, f"thread {ident}"), stack_of(frames_by_ident[ident]))
         except Exception as exc:  # pragma: no cover - defensive
-            sentence = f"{names.get(ident, ident)}: (could not describe: {exc!r})"
-        if sentence:
-            lines.append(sentence)
+            info = {"text": f"{names.get(ident, ident)}: (could not describe: {exc!r})"}
+        if info:
+            info["name"] = names.get(ident, f"thread {ident}")
+            infos.append(info)
+    lines = []
+    for info in infos:
+        text = info["text"]
+        waited = info.get("waited_id")
+        if waited is not None:
+            owners = [o["name"] for o in infos if o is not info and waited in o.get("held_ids", ())]
+            if owners:
+                text += f" (held by {', '.join(owners)})"
+        if info.get("held"):
+            text += " while holding " + ", ".join(info["held"])
+        lines.append(text)
     return lines
 
 

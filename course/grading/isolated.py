@@ -152,7 +152,8 @@ def _describe_tasks(loop) -> list[str]:
         text = _stacks.source_line(code.co_filename, frame.f_lineno)
         lines.append(
             f"task {task.get_name()} ({cname}): "
-            f"{_stacks.where(code.co_filename, frame.f_lineno, code.co_name)} `{text}` waits"
+            f"{_stacks.where(code.co_filename, frame.f_lineno, code.co_name)} `{text}` "
+            "waits (and nothing will wake it up?)"
         )
     return lines
 
@@ -461,3 +462,6 @@ def _run_in_thread(target, timeout: float, label: str):
             text += "\n" + tb
         raise AssertionError(_with_output(text, tail))
     return box.get("value")
+
+
+_stacks.CUT_CODES.add(_child.__code__)

@@ -40,7 +40,9 @@ def account(body: str) -> str:
 
 
 MUTANTS = [
-    Mutant("counter-solution", "no lock", counter("self.value = self.value + 1"), ("counter-tests",)),
+    Mutant(
+        "counter-solution", "no lock", counter("self.value = self.value + 1"), ("counter-tests",)
+    ),
     Mutant(
         "counter-solution",
         "lock around the read only",

@@ -1,0 +1,62 @@
+"""Grading checks for the hidden tests of the course notebooks.
+
+Every check raises ``AssertionError`` with a message a student can act on and
+never writes to the caller's stdout/stderr (nbgrader gives 0 points to a test
+cell with any stderr output).  Full guide: ``docs/grading-checks.md``.
+
+Isolated runs (:mod:`course.grading.isolated`)
+    ``run_isolated(func, *args, timeout=5.0, **kwargs)`` -- run in a forked
+    child; on timeout name where each thread is stuck; survive ``os._exit``,
+    ``sys.exit`` and crashes.  ``run_async(coro_func, *args, timeout=5.0)`` --
+    the same for ``asyncio.run(coro_func(*args))``.
+
+Race exposure (:mod:`course.grading.races`)
+    ``racy(cls, "balance")`` -- subclass whose attribute reads/writes release
+    the GIL, so a missing lock loses updates every time; ``racy_value(0)`` --
+    a box with a racy ``.value``; ``stress(trial, repeat=20, name=...)`` --
+    repeat a trial returning ``(expected, actual)``.
+
+Lock order (:mod:`course.grading.lockorder`)
+    ``LockOrderChecker()`` with ``.Lock(name)``, ``.RLock(name)``,
+    ``.install(objs)``, ``.edges``, ``.assert_no_cycle()``,
+    ``.check(scenario, timeout=...)`` -- lockdep-style "possible deadlock".
+
+Interleavings (:mod:`course.grading.explorer`)
+    ``explore(setup, [fn0, fn1], invariant=..., max_switches=2)`` -- CHESS
+    style systematic exploration at line level; ``result.assert_ok()`` prints
+    the losing schedule.
+
+Event logs (:mod:`course.grading.events`)
+    ``EventLog()``, ``assert_events(actual, expected | allowed= | before=,
+    any_order=False)``, wildcard ``ANY``.
+
+Example::
+
+    from course.grading import run_isolated, racy, stress
+
+    def trial():
+        acct = racy(BankAccount, "balance")(0)
+        run_isolated(deposit_many, acct, 100, timeout=5.0)
+        ...
+"""
+
+from .events import ANY, EventLog, assert_events
+from .explorer import ExploreResult, explore
+from .isolated import run_async, run_isolated
+from .lockorder import LockOrderChecker
+from .races import StressStats, racy, racy_value, stress
+
+__all__ = [
+    "ANY",
+    "EventLog",
+    "ExploreResult",
+    "LockOrderChecker",
+    "StressStats",
+    "assert_events",
+    "explore",
+    "racy",
+    "racy_value",
+    "run_async",
+    "run_isolated",
+    "stress",
+]

@@ -1,0 +1,162 @@
+"""run_isolated inside a REAL ipykernel (through nbclient), as hidden tests use it.
+
+Checks: a deadlock defined in a cell fails within seconds with a message that
+names the stuck threads and cell lines; the kernel survives (also os._exit);
+a passing call leaves no stderr output in the cell, even for code that
+prints to stderr at fd level and with every warning turned on (3.12+ warns
+when forking a multi-threaded process).
+"""
+
+import json
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SETUP = f"""
+import sys, threading, time, os, warnings
+sys.path.insert(0, {str(ROOT)!r})
+from course.grading import run_isolated, run_async, LockOrderChecker
+"""
+
+DEADLOCK = """
+class Account:
+    def __init__(self):
+        self.lock = threading.Lock()
+
+def transfer(a, b):
+    with a.lock:
+        time.sleep(0.1)
+        with b.lock:
+            pass
+
+def scenario():
+    x, y = Account(), Account()
+    t1 = threading.Thread(target=transfer, args=(x, y))
+    t2 = threading.Thread(target=transfer, args=(y, x))
+    t1.start(); t2.start()
+    t1.join(); t2.join()
+
+start = time.monotonic()
+try:
+    run_isolated(scenario, timeout=2.0)
+finally:
+    elapsed = time.monotonic() - start
+"""
+
+PASSING = """
+warnings.simplefilter("always")   # surface the fork DeprecationWarning if it leaked
+def noisy(n):
+    print("to stdout")
+    print("to stderr", file=sys.stderr)
+    os.write(1, b"fd 1\\n")
+    os.write(2, b"fd 2\\n")
+    threading.Thread(target=lambda: print("from a thread", file=sys.stderr)).start()
+    return n * 2
+
+results = [run_isolated(noisy, 21, timeout=5.0) for _ in range(3)]
+assert results == [42, 42, 42], results
+"""
+
+ASYNC = """
+async def pingpong(n):
+    import asyncio
+    out = []
+    for i in range(n):
+        out.append(i)
+        await asyncio.sleep(0)
+    return out
+
+assert run_async(pingpong, 3, timeout=5.0) == [0, 1, 2]
+"""
+
+HARD_EXIT = """
+try:
+    run_isolated(os._exit, 3, timeout=5.0)
+except AssertionError as exc:
+    exit_message = str(exc)
+"""
+
+
+@pytest.fixture
+def kernel_env(tmp_path, monkeypatch):
+    """A kernelspec that runs THIS interpreter (not whatever `python` is on PATH)."""
+    spec = tmp_path / "jupyter" / "kernels" / "grading-test"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    spec.joinpath("kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "grading-test", "language": "python"})
+    )
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    return tmp_path
+
+
+def _cells(*sources):
+    return [nbformat.v4.new_code_cell(textwrap.dedent(s)) for s in sources]
+
+
+def _stderr(cell):
+    return [o for o in cell.outputs if o.get("output_type") == "stream" and o["name"] == "stderr"]
+
+
+def _error(cell):
+    errors = [o for o in cell.outputs if o.get("output_type") == "error"]
+    return errors[0] if errors else None
+
+
+def test_run_isolated_in_a_real_kernel(kernel_env):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = _cells(
+        SETUP,
+        DEADLOCK,
+        "print(f'elapsed={elapsed:.2f}')",
+        PASSING,
+        ASYNC,
+        HARD_EXIT,
+        "print('kernel alive', os.getpid())",
+    )
+    client = NotebookClient(
+        nb,
+        kernel_name="grading-test",
+        timeout=60,
+        allow_errors=True,
+        resources={"metadata": {"path": str(kernel_env)}},
+    )
+    t0 = time.monotonic()
+    client.execute()
+    total = time.monotonic() - t0
+    setup, deadlock, elapsed, passing, asyncio_cell, hard_exit, alive = nb.cells
+
+    assert _error(setup) is None and not _stderr(setup)
+
+    # the deadlock: an AssertionError naming both threads, their cell lines and the locks
+    error = _error(deadlock)
+    assert error is not None and error["ename"] == "AssertionError", deadlock.outputs
+    message = error["evalue"]
+    assert "Timed out after 2 s" in message, message
+    assert "Thread-1 (transfer): line 9 of your cell, in transfer() `with b.lock:`" in message
+    assert "Thread-2 (transfer): line 9 of your cell" in message, message
+    assert "waits to acquire b.lock (held by Thread-2 (transfer)) while holding a.lock" in message
+    assert "t1.join()" in message and "waits for thread Thread-1 (transfer) to finish" in message
+    assert not _stderr(deadlock), "the failing check wrote to stderr"
+    seconds = float(elapsed.outputs[0]["text"].strip().split("=")[1])
+    assert seconds < 2.0 + 4.0, seconds  # timeout + generous slack on a busy machine
+
+    # passing calls: no stderr at all (nbgrader would score the cell 0), no error
+    assert _error(passing) is None, _error(passing)
+    assert not _stderr(passing), _stderr(passing)
+    assert not [o for o in passing.outputs if "fd " in o.get("text", "")], passing.outputs
+    assert _error(asyncio_cell) is None and not _stderr(asyncio_cell), asyncio_cell.outputs
+
+    # os._exit in the child: the kernel survives and reports it
+    assert _error(hard_exit) is None and not _stderr(hard_exit), hard_exit.outputs
+    assert "kernel alive" in alive.outputs[0]["text"], alive.outputs
+    assert total < 60

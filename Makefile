@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 JUPYTER_PORT ?= 8888
 PYTEST_WORKERS ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)  # nbgrader runs `alembic` and `jupyter` from PATH
 
 .PHONY: setup browser lab test quick format lint release grading-stress reliability test-pythons bench clean
 

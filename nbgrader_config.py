@@ -5,6 +5,8 @@ import os
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
+from course.feedback import HideTestTracebacks
+
 c = get_config()  # noqa: F821  (provided by traitlets when it loads this file)
 
 c.CourseDirectory.course_id = "python-concurrency"
@@ -24,5 +26,11 @@ c.OverwriteCells.add_missing_cells = True
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# Feedback shows scores, outputs and failure messages, never the source of hidden tests.
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+# Feedback shows scores, outputs and failure messages, never the source of hidden tests:
+# ClearHiddenTests empties the source, HideTestTracebacks the tracebacks that quote it.
+c.GenerateFeedback.preprocessors = [
+    GetGrades,
+    ClearHiddenTests,
+    HideTestTracebacks,
+    CSSHTMLHeaderPreprocessor,
+]

@@ -23,8 +23,6 @@ from course.timeline import (
     SLEEPING,
     WAITING,
     WAITING_LOCK,
-    Mark,
-    Span,
 )
 
 COLOURS = {
@@ -49,7 +47,14 @@ def _colour(state: str, extra: dict) -> str:
 
 
 def plot(timeline, title=None, labels=True, ax=None, figsize=None, counters=None):
-    """Draw ``timeline`` (see ``Timeline.plot``) and return the Figure."""
+    """Draw ``timeline`` (see ``Timeline.plot``) and return the Figure.
+
+    >>> from course.timeline import Timeline
+    >>> tl = Timeline(); tl.record("w", RUNNING, 0.0, 0.002, "job")
+    >>> fig = plot(tl, title="one job")
+    >>> fig.axes[0].get_xlabel()
+    'time (ms)'
+    """
     import matplotlib
     import matplotlib.pyplot as plt
 
@@ -120,9 +125,7 @@ def plot(timeline, title=None, labels=True, ax=None, figsize=None, counters=None
         ax.scatter(xs, ys, marker="v", s=36, color="black", zorder=3, label="mark")
         if labels and len(marks) <= MAX_LABELS:
             for m, x, y in zip(marks, xs, ys, strict=True):
-                ax.annotate(
-                    m.name, (x, y), xytext=(2, 3), textcoords="offset points", fontsize=7
-                )
+                ax.annotate(m.name, (x, y), xytext=(2, 3), textcoords="offset points", fontsize=7)
 
     ax.set_yticks(range(len(lanes)), lanes)
     ax.set_ylim(len(lanes) - 0.5, -0.7)  # first lane on top
@@ -131,7 +134,8 @@ def plot(timeline, title=None, labels=True, ax=None, figsize=None, counters=None
     ax.set_axisbelow(True)
     if title:
         ax.set_title(title)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    if spans or marks:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
 
     if counters and own_figure:
         names = list(dict.fromkeys(name for name, _, _ in samples))
@@ -177,7 +181,14 @@ def _non_interactive(backend: str) -> bool:
 
 def to_chrome_trace(timeline) -> dict:
     """Spans as "X" events (µs since the first event), lanes as "M" thread names,
-    marks as "i" instant events, counters as "C" events."""
+    marks as "i" instant events, counters as "C" events.
+
+    >>> from course.timeline import Timeline
+    >>> tl = Timeline(); tl.record("w", RUNNING, 1.0, 1.5, "job")
+    >>> event = to_chrome_trace(tl)["traceEvents"][-1]
+    >>> event["ph"], event["ts"], event["dur"], event["name"]
+    ('X', 0.0, 500000.0, 'job')
+    """
     spans, marks, samples = timeline.spans, timeline.marks, list(timeline.counters)
     lanes = timeline.lanes()
     times = [s.start for s in spans] + [m.t for m in marks] + [t for _, t, _ in samples]
@@ -194,7 +205,13 @@ def to_chrome_trace(timeline) -> dict:
             {"name": "thread_name", "ph": "M", "pid": pid, "tid": i, "args": {"name": lane}}
         )
         events.append(
-            {"name": "thread_sort_index", "ph": "M", "pid": pid, "tid": i, "args": {"sort_index": i}}
+            {
+                "name": "thread_sort_index",
+                "ph": "M",
+                "pid": pid,
+                "tid": i,
+                "args": {"sort_index": i},
+            }
         )
     for s in spans:
         events.append(
@@ -227,7 +244,13 @@ def to_chrome_trace(timeline) -> dict:
 
 
 def from_chrome_trace(timeline, trace: dict):
-    """Fill ``timeline`` from a trace written by :func:`to_chrome_trace`."""
+    """Fill ``timeline`` from a trace written by :func:`to_chrome_trace`.
+
+    >>> from course.timeline import Timeline
+    >>> tl = Timeline(); tl.record("w", RUNNING, 1.0, 1.5, "job")
+    >>> from_chrome_trace(Timeline(), to_chrome_trace(tl)).spans == tl.spans
+    True
+    """
     t0 = float(trace.get("otherData", {}).get("t0", 0.0))
     lane_of = {}
     for e in trace["traceEvents"]:
@@ -252,6 +275,3 @@ def from_chrome_trace(timeline, trace: dict):
             for name, value in args.items():
                 timeline.count(name, value, t=t0 + e["ts"] / 1e6)
     return timeline
-
-
-__all__ = ["COLOURS", "Mark", "Span", "from_chrome_trace", "plot", "to_chrome_trace"]

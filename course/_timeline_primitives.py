@@ -281,7 +281,7 @@ class _TracedQueueMixin:
         timeline.count(name, 0)
 
     def put(self, item, block: bool = True, timeout: float | None = None):
-        """Put like ``queue.Queue.put``; time spent blocked on a full queue is a QUEUE_PUT span."""
+        """Put like ``queue.Queue.put``; time blocked on a full queue is a QUEUE_PUT span."""
         try:
             return super().put(item, block=False)
         except queue.Full:
@@ -294,7 +294,7 @@ class _TracedQueueMixin:
             self._tl.record(lane, QUEUE_PUT, start, clock(), self.name)
 
     def get(self, block: bool = True, timeout: float | None = None):
-        """Get like ``queue.Queue.get``; time spent blocked on an empty queue is a QUEUE_GET span."""
+        """Get like ``queue.Queue.get``; time blocked on an empty queue is a QUEUE_GET span."""
         try:
             return super().get(block=False)
         except queue.Empty:

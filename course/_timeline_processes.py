@@ -36,9 +36,7 @@ class Collector:
         self._seen = -1
         self._cond = threading.Condition()
         self.closed = False
-        self._thread = threading.Thread(
-            target=self._drain, name="timeline-collector", daemon=True
-        )
+        self._thread = threading.Thread(target=self._drain, name="timeline-collector", daemon=True)
         self._thread.start()
 
     def recorder(self, batch_size: int = 256) -> ProcessRecorder:
@@ -127,7 +125,9 @@ class ProcessRecorder:
             # object, buffers included: start afresh).
             self._pid = os.getpid()
             self._spans, self._marks = [], []
-            util.Finalize(self, _send, args=(self._queue, self._spans, self._marks), exitpriority=100)
+            util.Finalize(
+                self, _send, args=(self._queue, self._spans, self._marks), exitpriority=100
+            )
         return self._spans
 
     def record(self, lane, state, start, end, label=None):

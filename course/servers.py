@@ -92,9 +92,7 @@ class _Background:
 
     # socketserver hooks: remember each handler thread and its socket
     def process_request(self, request, client_address):
-        thread = threading.Thread(
-            target=self._handle, args=(request, client_address), daemon=True
-        )
+        thread = threading.Thread(target=self._handle, args=(request, client_address), daemon=True)
         with self._guard:
             self._handlers.add(thread)
             self._open_sockets.add(request)

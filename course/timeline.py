@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import multiprocessing.process as _mp_process
 import os
 import sys
@@ -318,7 +319,7 @@ class Timeline:
         def decorate(func):
             name = label or func.__name__
 
-            if asyncio.iscoroutinefunction(func):
+            if inspect.iscoroutinefunction(func):
 
                 @functools.wraps(func)
                 async def async_wrapper(*args, **kwargs):
@@ -516,8 +517,8 @@ class Timeline:
         >>> tl = Timeline(); q = tl.Queue(name="jobs")
         >>> q.put(1); q.get()
         1
-        >>> [value for _, _, value in tl.counters]
-        [1, 0]
+        >>> [value for _, _, value in tl.counters]  # sampled at creation, put, get
+        [0, 1, 0]
         """
         from course._timeline_primitives import TracedQueue
 
@@ -547,7 +548,10 @@ class Timeline:
 
     def process_recorder(self, ctx=None, batch_size: int = 256):
         """A picklable recorder for child processes; its spans come back to this
-        timeline.  Pass it to ``Process(args=...)`` (any start method).
+        timeline.  Pass it to ``Process(args=...)`` (any start method); for a
+        Pool use ``initializer=course.workers.install_recorder, initargs=(rec,)``
+        (a multiprocessing queue cannot travel as a ``Pool.map`` argument).
+        In the child: ``with rec.span(...)``, ``rec.sleep()``, ``rec.flush()``.
 
         >>> import multiprocessing
         >>> from course.workers import sleepy_work
@@ -559,9 +563,9 @@ class Timeline:
         >>> tl.lanes()
         ['child-1']
         """
-        from course._timeline_processes import Collector
-
         import multiprocessing
+
+        from course._timeline_processes import Collector
 
         ctx = ctx or multiprocessing.get_context()
         key = ctx.get_start_method()
@@ -603,7 +607,7 @@ class Timeline:
         >>> import gevent
         >>> tl = Timeline()
         >>> with tl.greenlets():
-        ...     gevent.joinall([gevent.spawn(gevent.sleep, 0.01) for _ in range(2)])
+        ...     done = gevent.joinall([gevent.spawn(gevent.sleep, 0.01) for _ in range(2)])
         >>> len(tl.lanes()) >= 2
         True
         """
@@ -634,7 +638,9 @@ class Timeline:
         from course._timeline_draw import plot
 
         self._collect_quietly()
-        return plot(self, title=title, labels=labels, ax=ax, figsize=figsize, counters=show_counters)
+        return plot(
+            self, title=title, labels=labels, ax=ax, figsize=figsize, counters=show_counters
+        )
 
     def to_chrome_trace(self) -> dict:
         """The timeline as Chrome trace-event JSON (open it in https://ui.perfetto.dev).

@@ -76,7 +76,7 @@ def count_primes(limit: int, start: int = 0) -> int:
 
 
 def count_primes_range(bounds: tuple[int, int]) -> int:
-    """``count_primes(stop, start)`` for one ``(start, stop)`` chunk (a one-argument ``Pool.map`` target).
+    """Count primes in one ``(start, stop)`` chunk: a one-argument ``Pool.map`` target.
 
     >>> sum(map(count_primes_range, [(0, 50), (50, 100)]))
     25
@@ -120,7 +120,7 @@ def cpu_work_traced(rec, n: int, label: str | None = None) -> int:
 
 
 def sleepy_work(rec, seconds: float, label: str | None = None) -> float:
-    """Sleep ``seconds`` (stands for waiting on IO) recorded as a SLEEPING span; returns ``seconds``.
+    """Sleep ``seconds`` (standing in for IO) as a SLEEPING span; returns ``seconds``.
 
     >>> from course.timeline import Timeline
     >>> tl = Timeline()
@@ -151,6 +151,57 @@ def chunks_traced(rec, sizes, label: str = "chunk") -> list[int]:
             results.append(cpu_work(n))
     _flush(rec)
     return results
+
+
+# ---------------------------------------------------------------------------
+# Pools: a recorder cannot travel as a Pool.map argument (a multiprocessing
+# queue may only be inherited at process start), so it is installed once per
+# worker through the Pool initializer.
+
+_pool_recorder = None
+
+
+def install_recorder(rec):
+    """Pool initializer: make ``rec`` the recorder used by the ``pooled_*`` functions.
+
+    >>> import multiprocessing
+    >>> from course.timeline import Timeline
+    >>> tl = Timeline(); ctx = multiprocessing.get_context("spawn")
+    >>> rec = tl.process_recorder(ctx=ctx)
+    >>> with ctx.Pool(2, initializer=install_recorder, initargs=(rec,)) as pool:
+    ...     pool.map(pooled_cpu_work, [1000, 2000])
+    [332833500, 2664667000]
+    >>> len(tl.spans)
+    2
+    """
+    global _pool_recorder
+    _pool_recorder = rec
+
+
+def pooled_cpu_work(n: int) -> int:
+    """``cpu_work(n)`` as one RUNNING span (label ``n=...``) through the recorder
+    installed by :func:`install_recorder` (untraced if none); flushed per task.
+
+    >>> pooled_cpu_work(10)
+    285
+    """
+    if _pool_recorder is None:
+        return cpu_work(n)
+    return cpu_work_traced(_pool_recorder, n, f"n={n}")
+
+
+def pooled_count_primes(bounds: tuple[int, int]) -> int:
+    """:func:`count_primes_range` traced like :func:`pooled_cpu_work` (label ``start-stop``).
+
+    >>> pooled_count_primes((0, 100))
+    25
+    """
+    if _pool_recorder is None:
+        return count_primes_range(bounds)
+    with _pool_recorder.span(RUNNING, f"{bounds[0]}-{bounds[1]}"):
+        result = count_primes_range(bounds)
+    _flush(_pool_recorder)
+    return result
 
 
 def _flush(rec):

@@ -12,6 +12,7 @@ Authoring helpers for scripts that build a notebook cell by cell:
 """
 
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -161,6 +162,8 @@ def release(names: list[str]) -> None:
             cwd=ROOT,
             capture_output=True,
             text=True,
+            # nbgrader runs `alembic` from PATH: this environment's scripts come first
+            env={**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"},
         )
         if done.returncode != 0:
             sys.exit(f"nbgrader generate_assignment {name} failed:\n{done.stdout}{done.stderr}")

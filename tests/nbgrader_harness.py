@@ -11,6 +11,7 @@ and exposes the per-cell scores read through nbgrader's Gradebook API.
     run.scores("alice")          # {"counter-tests": (2.0, 2.0), ...}  (score, max_score)
 """
 
+import os
 import re
 import shutil
 import subprocess
@@ -28,13 +29,20 @@ HIDDEN_RE = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.
 
 
 def nbgrader(args: list[str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
-    """Run a stock nbgrader command in `cwd`; output is captured for error messages."""
+    """Run a stock nbgrader command in `cwd`; output is captured for error messages.
+
+    nbgrader runs `alembic` from PATH when it creates a gradebook, so this environment's
+    scripts folder goes first on PATH (pytest may have been started without activating it).
+    """
+    bin_dir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
     return subprocess.run(
         [sys.executable, "-m", "nbgrader", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,
+        env=env,
     )
 
 

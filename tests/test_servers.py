@@ -1,0 +1,141 @@
+"""course.servers: local servers that are concurrent, quiet and leave nothing behind."""
+
+import json
+import socket
+import threading
+import time
+import urllib.request
+
+import pytest
+
+from course.servers import DelayServer, EchoServer
+
+# never route 127.0.0.1 through an HTTP proxy from the environment
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def get_json(url, timeout=10):
+    with OPENER.open(url, timeout=timeout) as response:
+        return json.load(response)
+
+
+def refused(address):
+    try:
+        socket.create_connection(address, timeout=2).close()
+    except OSError:
+        return True
+    return False
+
+
+def test_delay_server_answers_json():
+    with DelayServer(delay=0.0) as srv:
+        assert srv.url("/item/3") == f"http://127.0.0.1:{srv.port}/item/3"
+        assert srv.host == "127.0.0.1" and srv.address == ("127.0.0.1", srv.port)
+        body = get_json(srv.url("/item/3"))
+        assert body["item"] == 3 and body["path"] == "/item/3" and isinstance(body["pid"], int)
+        assert get_json(srv.url("/other"))["item"] is None
+
+
+def test_delay_and_query_override():
+    with DelayServer(delay=0.3) as srv:
+        start = time.perf_counter()
+        body = get_json(srv.url("/item/1?delay=0.01"))
+        assert body["delay"] == 0.01
+        assert time.perf_counter() - start < 0.25
+        start = time.perf_counter()
+        get_json(srv.url("/item/2"))
+        assert time.perf_counter() - start >= 0.29
+
+
+def test_hundred_concurrent_requests_take_about_one_delay():
+    d = 0.5
+    results, errors = [], []
+    with DelayServer(delay=d) as srv:
+
+        def client(i):
+            try:
+                results.append(get_json(srv.url(f"/item/{i}"))["item"])
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(100)]
+        start = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - start
+    assert not errors
+    assert sorted(results) == list(range(100))
+    assert elapsed < 3 * d, f"100 requests of {d}s took {elapsed:.2f}s"
+
+
+def test_stop_leaves_no_thread_or_socket(capfd):
+    before = set(threading.enumerate())
+    addresses = []
+    for _ in range(5):
+        srv = DelayServer(delay=0.01).start()
+        get_json(srv.url("/item/1"))
+        addresses.append(srv.address)
+        srv.stop()
+        srv.stop()  # idempotent
+    # a request still sleeping when stop() is called is cut short and joined
+    srv = DelayServer(delay=5).start()
+    pending = threading.Thread(target=lambda: _swallow(get_json, srv.url("/slow")))
+    pending.start()
+    time.sleep(0.2)
+    start = time.perf_counter()
+    srv.stop()
+    assert time.perf_counter() - start < 3
+    pending.join(5)
+    addresses.append(srv.address)
+    assert set(threading.enumerate()) - before == set()  # no thread left behind
+    assert all(refused(address) for address in addresses)
+    assert capfd.readouterr().err == ""  # quiet: no request log
+
+
+def _swallow(func, *args):
+    try:
+        func(*args)
+    except Exception:
+        pass
+
+
+def test_echo_server_echoes_and_stops_with_open_client():
+    before = set(threading.enumerate())
+    with EchoServer() as echo:
+        host, port = echo.address
+        assert host == "127.0.0.1" and port > 0
+        clients = [socket.create_connection(echo.address, timeout=5) for _ in range(3)]
+        for i, c in enumerate(clients):
+            c.sendall(f"hello {i}".encode())
+        assert [c.recv(100) for c in clients] == [b"hello 0", b"hello 1", b"hello 2"]
+        address = echo.address
+    # the clients are still connected: stop() must not hang on their handlers
+    assert set(threading.enumerate()) - before == set()  # no thread left behind
+    assert refused(address)
+    for c in clients:
+        c.close()
+
+
+def test_echo_server_delay():
+    with EchoServer(delay=0.1) as echo:
+        with socket.create_connection(echo.address, timeout=5) as c:
+            start = time.perf_counter()
+            c.sendall(b"x")
+            assert c.recv(10) == b"x"
+            assert time.perf_counter() - start >= 0.09
+
+
+@pytest.mark.parametrize("server", [DelayServer, EchoServer])
+def test_listen_backlog(server):
+    with server() as srv:
+        assert srv.request_queue_size >= 128 and srv.daemon_threads
+
+
+def test_docstring_examples_run():
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module("course.servers"))
+    assert result.failed == 0 and result.attempted > 0

@@ -6,6 +6,7 @@ from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
 from course.feedback import HideTestTracebacks
+from course.guard import KERNEL_STARTUP
 
 c = get_config()  # noqa: F821  (provided by traitlets when it loads this file)
 
@@ -19,6 +20,15 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".*"]
 c.Execute.timeout = 60
 c.ExecutePreprocessor.timeout = 60
 c.Execute.interrupt_on_timeout = True
+
+# Every grading kernel starts by arming course.guard before any student code runs: the real
+# `course` package is imported even if a submission ships a file that shadows it, objects the
+# tests rely on are restored before each test cell, and os._exit() fails its cell instead of
+# killing the kernel (which would drop all of the notebook's grades).
+c.Execute.extra_arguments = [
+    "--HistoryManager.hist_file=:memory:",
+    f"--IPKernelApp.exec_lines={KERNEL_STARTUP}",
+]
 
 # A deleted test cell must be restored and graded, not silently skipped.
 c.OverwriteCells.add_missing_cells = True

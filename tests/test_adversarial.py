@@ -91,7 +91,7 @@ def test_control_is_unaffected(hostile):
 
 
 def test_invalid_json_is_flagged_and_others_graded(hostile):
-    """Decision: nbgrader cannot read it; the run reports the student, grades nobody as 0 silently."""
+    """Decision: nbgrader cannot read it; the run names the student instead of a silent 0."""
     assert hostile.result.returncode != 0
     assert "invalid-json" in hostile.log()
     assert hostile.autograded_nb("invalid-json") is None
@@ -123,7 +123,7 @@ def test_top_level_os_exit_fails_its_cell_only(hostile):
 
 
 def test_killed_kernel_is_flagged_and_others_graded(hostile):
-    """Decision: a kernel killed from outside Python cannot be saved: nbgrader reports the student."""
+    """Decision: a kernel killed from outside Python cannot be saved; nbgrader names the student."""
     assert "kill-kernel" in hostile.log()
     assert hostile.autograded_nb("kill-kernel") is None
     assert hostile.scores("control") == full(hostile)

@@ -8,6 +8,7 @@ when forking a multi-threaded process).
 """
 
 import json
+import re
 import sys
 import textwrap
 import time
@@ -76,6 +77,63 @@ async def pingpong(n):
 assert run_async(pingpong, 3, timeout=5.0) == [0, 1, 2]
 """
 
+EXPLORE = """
+from course.grading import explore, racy, stress, LockOrderChecker
+
+class Acct:
+    def __init__(self, b):
+        self.balance = b
+        self.lock = threading.Lock()
+
+def deposit(a):
+    temp = a.balance
+    a.balance = temp + 50
+
+def withdraw(a):
+    temp = a.balance
+    a.balance = temp - 20
+
+def final(a):
+    assert a.balance == 130, f"final balance {a.balance}, expected 130"
+
+result = explore(lambda: racy(Acct, "balance")(100), [deposit, withdraw], invariant=final)
+assert result.kind == "invariant", result
+try:
+    result.assert_ok()
+except AssertionError as exc:
+    explore_message = str(exc)
+
+def trial():
+    acct = racy(Acct, "balance")(0)
+    ts = [threading.Thread(target=deposit, args=(acct,)) for _ in range(20)]
+    for t in ts: t.start()
+    for t in ts: t.join()
+    return 20 * 50, acct.balance
+
+try:
+    stress(trial, repeat=3, name="deposit race", timeout=10)
+except AssertionError as exc:
+    stress_message = str(exc)
+
+checker = LockOrderChecker()
+x, y = Acct(1), Acct(2)
+checker.install({"x": x, "y": y})
+def both_orders():
+    with x.lock:
+        with y.lock:
+            pass
+    with y.lock:
+        with x.lock:
+            pass
+try:
+    checker.check(both_orders, timeout=5)
+except AssertionError as exc:
+    order_message = str(exc)
+print(explore_message)
+print(stress_message)
+print(order_message)
+"""
+
 HARD_EXIT = """
 try:
     run_isolated(os._exit, 3, timeout=5.0)
@@ -120,6 +178,7 @@ def test_run_isolated_in_a_real_kernel(kernel_env):
         "print(f'elapsed={elapsed:.2f}')",
         PASSING,
         ASYNC,
+        EXPLORE,
         HARD_EXIT,
         "print('kernel alive', os.getpid())",
     )
@@ -133,7 +192,7 @@ def test_run_isolated_in_a_real_kernel(kernel_env):
     t0 = time.monotonic()
     client.execute()
     total = time.monotonic() - t0
-    setup, deadlock, elapsed, passing, asyncio_cell, hard_exit, alive = nb.cells
+    setup, deadlock, elapsed, passing, asyncio_cell, explore_cell, hard_exit, alive = nb.cells
 
     assert _error(setup) is None and not _stderr(setup)
 
@@ -142,10 +201,16 @@ def test_run_isolated_in_a_real_kernel(kernel_env):
     assert error is not None and error["ename"] == "AssertionError", deadlock.outputs
     message = error["evalue"]
     assert "Timed out after 2 s" in message, message
-    assert "Thread-1 (transfer): line 9 of your cell, in transfer() `with b.lock:`" in message
-    assert "Thread-2 (transfer): line 9 of your cell" in message, message
-    assert "waits to acquire b.lock (held by Thread-2 (transfer)) while holding a.lock" in message
-    assert "t1.join()" in message and "waits for thread Thread-1 (transfer) to finish" in message
+    first = re.search(
+        r"(Thread-\d+) \(transfer\): line 8 of your cell, in transfer\(\) `with b.lock:` "
+        r"waits to acquire b.lock \(held by (Thread-\d+) \(transfer\)\) while holding a.lock",
+        message,
+    )
+    assert first, message
+    other = first.group(2)
+    assert f"{other} (transfer): line 8 of your cell" in message, message
+    assert re.search(r"MainThread: line 16 of your cell, in scenario\(\) `t1.join\(\); ", message)
+    assert "waits for thread Thread-" in message, message
     assert not _stderr(deadlock), "the failing check wrote to stderr"
     seconds = float(elapsed.outputs[0]["text"].strip().split("=")[1])
     assert seconds < 2.0 + 4.0, seconds  # timeout + generous slack on a busy machine
@@ -155,6 +220,14 @@ def test_run_isolated_in_a_real_kernel(kernel_env):
     assert not _stderr(passing), _stderr(passing)
     assert not [o for o in passing.outputs if "fd " in o.get("text", "")], passing.outputs
     assert _error(asyncio_cell) is None and not _stderr(asyncio_cell), asyncio_cell.outputs
+
+    # explorer (line tracing of cell code), racy + stress, lock order: all work in a kernel
+    assert _error(explore_cell) is None and not _stderr(explore_cell), explore_cell.outputs
+    text = explore_cell.outputs[0]["text"]
+    assert "line 9: temp = a.balance  (reads 100)" in text, text
+    assert "final balance 150, expected 130" in text, text
+    assert "deposit race: trial 1 of 3: expected 1000, got" in text, text
+    assert "possible deadlock" in text and "in both_orders()" in text, text
 
     # os._exit in the child: the kernel survives and reports it
     assert _error(hard_exit) is None and not _stderr(hard_exit), hard_exit.outputs

@@ -300,9 +300,7 @@ def _line_wait(frame) -> str:
             locks = [_segment("", i.context_expr) for i in node.items]
             return "waits to acquire " + " / ".join(locks)
     calls = [
-        n
-        for n in ast.walk(tree)
-        if isinstance(n, ast.Call) and getattr(n, "lineno", None) == line
+        n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n, "lineno", None) == line
     ]
     for call in calls:
         f = call.func

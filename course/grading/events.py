@@ -219,9 +219,13 @@ def assert_events(actual, expected=None, *, allowed=None, before=None, any_order
             i = next((k for k, e in enumerate(events) if first == e), None)
             j = next((k for k, e in enumerate(events) if second == e), None)
             if i is None:
-                raise AssertionError(f"event {first!r} never happened (it must come before {second!r})")
+                raise AssertionError(
+                    f"event {first!r} never happened (it must come before {second!r})"
+                )
             if j is None:
-                raise AssertionError(f"event {second!r} never happened (it must come after {first!r})")
+                raise AssertionError(
+                    f"event {second!r} never happened (it must come after {first!r})"
+                )
             if not i < j:
                 raise AssertionError(
                     f"{first!r} must come before {second!r}, but it is event {i + 1} and "

@@ -1,3 +1,760 @@
-"""placeholder"""
-class ExploreResult: pass
-def explore(*a, **k): raise NotImplementedError
+"""A deterministic interleaving explorer (CHESS style, line level).
+
+Design rationale
+----------------
+Stress tests find races by luck.  CHESS (Musuvathi & Qadeer) showed that
+most concurrency bugs need only one or two *preemptions* (forced switches
+away from a thread that could have continued), so exploring every schedule
+with at most ``k`` preemptions, depth first, finds them systematically and
+prints the exact losing interleaving.
+
+How a schedule is controlled:
+
+* every thread function runs in a real thread, but only one runs at a time:
+  a baton (one ``_thread`` lock per thread) is passed at *scheduling points*;
+* scheduling points are the ``line`` events of ``sys.settrace`` in the
+  student's and test's code only (never stdlib or ``course``).  Opcode
+  tracing is deliberately not used (CPython 3.12.1 crashed with it here);
+  reads and writes of :func:`racy` attributes are extra scheduling points,
+  so ``acct.balance += 1`` on one line can still be split, and their values
+  are shown in the report;
+* ``threading.Lock/RLock/Condition/Semaphore/BoundedSemaphore/Event`` are
+  replaced by cooperative versions *while setup() runs* (only for objects
+  created by the exploring thread), so a thread that would block yields the
+  baton instead -- a free switch.  All threads blocked = deadlock, reported
+  with who holds what.  A timed wait times out only when nothing else can
+  run;
+* the search is stateless: each schedule re-runs ``setup()`` and replays a
+  prefix of choices, then follows "keep running the current thread"; the
+  choice points of the run are pushed on a DFS stack.  Bounds 0, 1, ...,
+  ``max_switches`` are explored in turn (iterative context bounding), so the
+  reported schedule has as few forced switches as possible.  Same input,
+  same result, every run.
+
+A thread that blocks on something the explorer does not control (a lock
+created outside ``setup()``, a socket) is detected by a timeout and reported
+(the stuck thread is a daemon and is abandoned); run the exploration inside
+:func:`run_isolated` when that is possible.
+"""
+
+from __future__ import annotations
+
+import _thread
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+
+from . import _stacks, races
+
+_tls = threading.local()
+_explore_mutex = threading.Lock()
+
+
+class _Abort(BaseException):
+    """Unwinds a controlled thread when its schedule is abandoned."""
+
+
+# --------------------------------------------------------------------- threads
+
+
+class _Controlled:
+    def __init__(self, sched: _Scheduler, index: int, fn):
+        self.sched = sched
+        self.index = index
+        self.fn = fn
+        self.name = f"T{index}"
+        self.go = _thread.allocate_lock()
+        self.go.acquire()
+        self.done = False
+        self.blocked_on = None  # callable -> True when it may continue
+        self.waiting = ""  # "waits to acquire a.lock"
+        self.timed = False
+        self.timed_out = False
+        self.error: str | None = None
+        self.line = None  # (filename, lineno) being executed
+        self.ident = None
+
+    def can_run(self) -> bool:
+        return not self.done and (self.blocked_on is None or self.blocked_on())
+
+
+def _current() -> _Controlled | None:
+    return getattr(_tls, "thread", None)
+
+
+class _Scheduler:
+    """One run (one schedule)."""
+
+    def __init__(self, fns, state, prefix, bound, max_steps):
+        self.state = state
+        self.threads = [_Controlled(self, i, fn) for i, fn in enumerate(fns)]
+        self.prefix = prefix
+        self.bound = bound
+        self.max_steps = max_steps
+        self.choices: list[tuple[tuple[int, ...], int]] = []
+        self.preemptions = 0
+        self.current: _Controlled | None = None
+        self.rows: list[tuple[int, str]] = []
+        self.finished = _thread.allocate_lock()
+        self.finished.acquire()
+        self.aborted = False
+        self.failure: tuple[str, str] | None = None  # (kind, message)
+        self.progress = 0
+        self.steps = 0
+        self.made: list = []
+
+    # -- the baton ------------------------------------------------------
+    def _pass_baton(self, me: _Controlled | None, preemptible: bool) -> _Controlled | None:
+        """Choose who runs next (called by the baton holder) and hand over."""
+        self.progress += 1
+        if self.aborted:
+            return None
+        threads = self.threads
+        enabled = [t for t in threads if t.can_run()]
+        if not enabled:
+            if all(t.done for t in threads):
+                self.finished.release()
+                return None
+            timed = [t for t in threads if not t.done and t.timed]
+            if timed:
+                enabled = [timed[0]]
+                timed[0].timed_out = True
+            else:
+                self._fail("deadlock", self._deadlock_message())
+                return None
+        if me is not None and preemptible and me in enabled:
+            alts = [me] + (
+                [t for t in enabled if t is not me] if self.preemptions < self.bound else []
+            )
+        else:
+            alts = enabled
+        chosen = alts[0]
+        if len(alts) > 1:
+            step = len(self.choices)
+            if step < len(self.prefix):
+                want = self.prefix[step]
+                chosen = next((t for t in alts if t.index == want), alts[0])
+            self.choices.append((tuple(t.index for t in alts), chosen.index))
+            if me is not None and preemptible and me in enabled and chosen is not me:
+                self.preemptions += 1
+        self.current = chosen
+        if chosen is not me:
+            chosen.go.release()
+        return chosen
+
+    def yield_point(self, me: _Controlled, preemptible: bool = True) -> None:
+        """Called by the running thread ``me``: maybe switch to another thread."""
+        if self.aborted:
+            raise _Abort
+        self.steps += 1
+        if self.steps > self.max_steps:
+            self._fail(
+                "livelock",
+                f"{me.name} ran more than {self.max_steps} steps "
+                f"({self._at(me)}): a loop that never ends?",
+            )
+            raise _Abort
+        if self._pass_baton(me, preemptible) is not me:
+            me.go.acquire()
+        if self.aborted:
+            raise _Abort
+
+    def block(self, me: _Controlled, until, waiting: str, timeout: float | None = None) -> bool:
+        """Block ``me`` until ``until()`` is true (a free switch). False if it timed out."""
+        me.blocked_on = until
+        me.waiting = waiting
+        me.timed = timeout is not None and timeout >= 0
+        me.timed_out = False
+        try:
+            if not until():
+                self.yield_point(me, preemptible=False)
+            return not me.timed_out
+        finally:
+            me.blocked_on = None
+            me.waiting = ""
+            me.timed = False
+            me.timed_out = False
+
+    # -- failures --------------------------------------------------------
+    def _fail(self, kind: str, message: str) -> None:
+        if self.failure is None:
+            self.failure = (kind, message)
+        self.abort()
+
+    def abort(self) -> None:
+        self.aborted = True
+        for t in self.threads:
+            if t.go.locked():
+                try:
+                    t.go.release()
+                except RuntimeError:
+                    pass
+        if self.finished.locked():
+            try:
+                self.finished.release()
+            except RuntimeError:
+                pass
+
+    def _at(self, t: _Controlled) -> str:
+        if t.line is None:
+            return "before its first line"
+        filename, lineno = t.line
+        return f"line {lineno}: {_stacks.source_line(filename, lineno)}"
+
+    def _deadlock_message(self) -> str:
+        parts = []
+        for t in self.threads:
+            if t.done:
+                continue
+            held = [p.label for p in self.made if getattr(p, "_owner", None) is t]
+            text = f"{t.name} at {self._at(t)} {t.waiting or 'is blocked'}"
+            if held:
+                text += f" while holding {', '.join(held)}"
+            parts.append(text)
+        return "deadlock: every thread is blocked\n  " + "\n  ".join(parts)
+
+    # -- trace rows ----------------------------------------------------
+    def on_line(self, me: _Controlled, frame) -> None:
+        self.yield_point(me)
+        me.line = (frame.f_code.co_filename, frame.f_lineno)
+        text = _stacks.source_line(*me.line)
+        self.rows.append((me.index, f"line {frame.f_lineno}: {text}"))
+
+    def on_access(self, me: _Controlled, attr: str, kind: str, value) -> None:
+        note = f"({'reads' if kind == 'read' else 'writes'} {_short(value)})"
+        self._annotate(me, note)
+        if kind == "read":  # a switch between a read and the write that follows it
+            self.yield_point(me)
+
+    def _annotate(self, me: _Controlled, note: str) -> None:
+        if not self.rows or self.rows[-1][0] != me.index:
+            lineno = me.line[1] if me.line else "?"
+            self.rows.append((me.index, f"line {lineno} (cont.)"))
+        index, text = self.rows[-1]
+        self.rows[-1] = (index, f"{text}  {note}")
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 20 else text[:17] + "..."
+
+
+def _global_trace(frame, event, arg):
+    if event != "call" or not _stacks.is_student_file(frame.f_code.co_filename):
+        return None
+    return _local_trace
+
+
+def _local_trace(frame, event, arg):
+    if event == "line":
+        me = _current()
+        if me is not None:
+            me.sched.on_line(me, frame)
+    return _local_trace
+
+
+def _access_hook(obj, attr, kind, value) -> bool:
+    me = _current()
+    if me is not None and not me.sched.aborted:
+        me.sched.on_access(me, attr, kind, value)
+        return True
+    return False
+
+
+def _thread_body(t: _Controlled) -> None:
+    t.go.acquire()
+    sched = t.sched
+    try:
+        if sched.aborted:
+            return
+        _tls.thread = t
+        sys.settrace(_global_trace)
+        try:
+            t.fn(sched.state)
+        finally:
+            sys.settrace(None)
+    except _Abort:
+        pass
+    except BaseException as exc:  # noqa: BLE001 - reported as a failure
+        tb = _stacks.student_traceback(exc.__traceback__)
+        sched._fail("exception", f"{t.name} raised {type(exc).__name__}: {exc}\n{tb}".rstrip())
+    finally:
+        _tls.thread = None
+        t.done = True
+        if not sched.aborted:
+            sched._pass_baton(t, preemptible=False)
+
+
+# ------------------------------------------------------- cooperative primitives
+
+
+class _CoopBase:
+    label = "?"
+
+    @staticmethod
+    def _me() -> _Controlled | None:
+        me = _current()
+        return me if me is not None and not me.sched.aborted else None
+
+
+class CoopLock(_CoopBase):
+    """Scheduler-aware replacement for ``threading.Lock`` (see :func:`explore`)."""
+
+    _reentrant = False
+
+    def __init__(self):
+        self._owner = None
+        self._count = 0
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        me = self._me()
+        who = me if me is not None else "outside"
+        if self._owner is None or (self._reentrant and self._owner is who):
+            self._owner = who
+            self._count += 1
+            return True
+        if not blocking:
+            return False
+        if me is None:
+            raise RuntimeError(f"{self.label} is held by {self._owner_name()}: it would block")
+        ok = me.sched.block(
+            me,
+            lambda: self._owner is None,
+            f"waits to acquire {self.label} (held by {self._owner_name()})",
+            timeout if timeout is not None and timeout >= 0 else None,
+        )
+        if not ok:
+            return False
+        self._owner = me
+        self._count = 1
+        return True
+
+    def _owner_name(self) -> str:
+        return getattr(self._owner, "name", str(self._owner))
+
+    def release(self) -> None:
+        if self._owner is None:
+            raise RuntimeError("release unlocked lock")
+        if self._reentrant:
+            self._count -= 1
+            if self._count:
+                return
+        self._owner = None
+        self._count = 0
+
+    def locked(self) -> bool:
+        return self._owner is not None
+
+    __enter__ = acquire
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+    # threading.Condition protocol
+    def _is_owned(self) -> bool:
+        me = self._me()
+        return self._owner is (me if me is not None else "outside")
+
+    def _release_save(self):
+        state = (self._count, self._owner)
+        self._owner = None
+        self._count = 0
+        return state
+
+    def _acquire_restore(self, state) -> None:
+        self.acquire()
+        self._count = state[0]
+
+    def __repr__(self) -> str:
+        return f"<cooperative {type(self).__name__} {self.label}>"
+
+
+class CoopRLock(CoopLock):
+    """Scheduler-aware replacement for ``threading.RLock``."""
+
+    _reentrant = True
+
+
+class CoopCondition(_CoopBase):
+    """Scheduler-aware replacement for ``threading.Condition``."""
+
+    def __init__(self, lock=None):
+        self._lock = lock if lock is not None else CoopRLock()
+        self._waiters: list[list[bool]] = []
+        self.acquire = self._lock.acquire
+        self.release = self._lock.release
+
+    def __enter__(self):
+        return self._lock.__enter__()
+
+    def __exit__(self, *exc):
+        return self._lock.__exit__(*exc)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        me = self._me()
+        if not self._lock._is_owned():
+            raise RuntimeError("cannot wait on un-acquired lock")
+        if me is None:
+            raise RuntimeError(f"{self.label}.wait() outside a controlled thread would block")
+        flag = [False]
+        self._waiters.append(flag)
+        saved = self._lock._release_save()
+        try:
+            ok = me.sched.block(
+                me, lambda: flag[0], f"waits on {self.label} (nobody notifies it)", timeout
+            )
+        finally:
+            if flag in self._waiters:
+                self._waiters.remove(flag)
+            self._lock._acquire_restore(saved)
+        return ok
+
+    def wait_for(self, predicate, timeout: float | None = None):
+        result = predicate()
+        while not result:
+            if not self.wait(timeout) and timeout is not None:
+                return predicate()
+            result = predicate()
+        return result
+
+    def notify(self, n: int = 1) -> None:
+        for flag in self._waiters[:n]:
+            flag[0] = True
+        del self._waiters[:n]
+
+    def notify_all(self) -> None:
+        self.notify(len(self._waiters))
+
+    notifyAll = notify_all  # noqa: N815 - threading's old alias
+
+
+class CoopSemaphore(_CoopBase):
+    """Scheduler-aware replacement for ``threading.Semaphore``."""
+
+    def __init__(self, value: int = 1):
+        if value < 0:
+            raise ValueError("semaphore initial value must be >= 0")
+        self._value = value
+        self._initial = value
+
+    def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
+        if self._value == 0:
+            if not blocking:
+                return False
+            me = self._me()
+            if me is None:
+                raise RuntimeError(f"{self.label} has no free slot: it would block")
+            if not me.sched.block(me, lambda: self._value > 0, f"waits on {self.label}", timeout):
+                return False
+        self._value -= 1
+        return True
+
+    __enter__ = acquire
+
+    def release(self, n: int = 1) -> None:
+        self._value += n
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+class CoopBoundedSemaphore(CoopSemaphore):
+    """Scheduler-aware replacement for ``threading.BoundedSemaphore``."""
+
+    def release(self, n: int = 1) -> None:
+        if self._value + n > self._initial:
+            raise ValueError("Semaphore released too many times")
+        self._value += n
+
+
+class CoopEvent(_CoopBase):
+    """Scheduler-aware replacement for ``threading.Event``."""
+
+    def __init__(self):
+        self._flag = False
+
+    def is_set(self) -> bool:
+        return self._flag
+
+    def set(self) -> None:
+        self._flag = True
+
+    def clear(self) -> None:
+        self._flag = False
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if self._flag:
+            return True
+        me = self._me()
+        if me is None:
+            raise RuntimeError(f"{self.label}.wait() outside a controlled thread would block")
+        me.sched.block(me, lambda: self._flag, f"waits for {self.label} to be set", timeout)
+        return self._flag
+
+
+_PATCHES = {
+    "Lock": CoopLock,
+    "RLock": CoopRLock,
+    "Condition": CoopCondition,
+    "Semaphore": CoopSemaphore,
+    "BoundedSemaphore": CoopBoundedSemaphore,
+    "Event": CoopEvent,
+}
+
+
+def _from_thread_internals(frame) -> bool:
+    """Primitives that Thread/Timer objects make for themselves stay real."""
+    while frame is not None and frame.f_code.co_filename in (threading.__file__, __file__):
+        qual = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
+        if frame.f_code.co_filename == threading.__file__ and qual.startswith(
+            ("Thread.", "Timer.", "_MainThread.", "_DummyThread.")
+        ):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _call_setup(setup):
+    """Call setup() with threading's primitives made cooperative for this thread only."""
+    me = threading.get_ident()
+    saved = {name: getattr(threading, name) for name in _PATCHES}
+    made: list = []
+
+    def factory(name):
+        real, coop = saved[name], _PATCHES[name]
+
+        def make(*args, **kwargs):
+            if threading.get_ident() != me or _from_thread_internals(sys._getframe(1)):
+                return real(*args, **kwargs)
+            obj = coop(*args, **kwargs)
+            made.append(obj)
+            return obj
+
+        return make
+
+    for name in _PATCHES:
+        setattr(threading, name, factory(name))
+    try:
+        state = setup()
+    finally:
+        for name, real in saved.items():
+            setattr(threading, name, real)
+    _name_primitives(state, made)
+    return state, made
+
+
+def _name_primitives(state, made) -> None:
+    """Give cooperative primitives readable labels from where they sit in ``state``."""
+    wanted = {id(p) for p in made}
+    seen: set[int] = set()
+
+    def walk(obj, path, depth):
+        if id(obj) in seen or depth > 4:
+            return
+        seen.add(id(obj))
+        if id(obj) in wanted and obj.label == "?":
+            obj.label = path
+            if isinstance(obj, CoopCondition) and obj._lock.label == "?":
+                obj._lock.label = f"{path} (its lock)"
+            return
+        if isinstance(obj, dict):
+            for k, v in obj.items():
+                walk(v, str(k) if path == "state" else f"{path}[{k!r}]", depth + 1)
+        elif isinstance(obj, list | tuple):
+            for i, v in enumerate(obj):
+                walk(v, f"{path}[{i}]", depth + 1)
+        elif hasattr(obj, "__dict__") and not isinstance(obj, type):
+            for k, v in vars(obj).items():
+                if k.startswith("_racy_"):
+                    continue
+                walk(v, k if path == "state" else f"{path}.{k}", depth + 1)
+
+    walk(state, "state", 0)
+    for i, p in enumerate(made):
+        if p.label == "?":
+            p.label = f"{type(p).__name__.removeprefix('Coop').lower()} #{i + 1}"
+
+
+# -------------------------------------------------------------------- explore
+
+
+@dataclass
+class ExploreResult:
+    """Outcome of :func:`explore` (picklable: only plain data)."""
+
+    ok: bool
+    kind: str | None  # "invariant" | "deadlock" | "exception" | "livelock" | "stuck" | None
+    schedules_tried: int
+    message: str = ""
+    trace: str = ""
+    schedule: list[int] = field(default_factory=list)
+    switches: int = 0
+    exhausted: bool = True
+    seconds: float = 0.0
+
+    def assert_ok(self) -> None:
+        """Raise ``AssertionError`` with the losing schedule if one was found.
+
+        Example::
+
+            explore(setup, [deposit, withdraw], invariant=check).assert_ok()
+        """
+        if self.ok:
+            return
+        head = (
+            f"found a losing interleaving of your threads (schedule {self.schedules_tried}, "
+            f"{self.switches} forced switch{'es' if self.switches != 1 else ''}):"
+        )
+        raise AssertionError(f"{head}\n{self.trace}\n{self.message}")
+
+
+def explore(
+    setup,
+    threads,
+    invariant=None,
+    max_switches: int = 2,
+    max_schedules: int = 2000,
+    step_timeout: float = 2.0,
+    max_steps: int = 20000,
+) -> ExploreResult:
+    """Try interleavings of ``threads`` systematically; report the first failing one.
+
+    ``setup()`` returns fresh shared state for every schedule (threading
+    primitives created inside it are cooperative); each ``threads[i](state)``
+    runs as controlled thread ``Ti``, switching only at line boundaries of
+    your code and at reads/writes of :func:`racy` attributes;
+    ``invariant(state)`` raises ``AssertionError`` or returns ``False`` when
+    the final state is wrong.  At most ``max_switches`` forced switches per
+    schedule, at most ``max_schedules`` schedules.  Deterministic.
+
+    Example::
+
+        def setup():
+            return racy(Account, "balance")(100)
+        def check(acct):
+            assert acct.balance == 130, f"final balance {acct.balance}, expected 130"
+        explore(setup, [lambda a: a.deposit(50), lambda a: a.withdraw(20)],
+                invariant=check).assert_ok()
+    """
+    fns = list(threads)
+    if not fns:
+        raise ValueError("explore() needs at least one thread function")
+    start = time.perf_counter()
+    tried = 0
+    with _explore_mutex:
+        old_hook = races._access_hook
+        races._access_hook = _access_hook
+        try:
+            for bound in range(max_switches + 1):
+                stack: list[list] = []  # [alts, index of the choice]
+                while True:
+                    prefix = [alts[i] for alts, i in stack]
+                    sched, verdict = _run_once(
+                        setup, fns, invariant, prefix, bound, step_timeout, max_steps
+                    )
+                    tried += 1
+                    for alts, chosen in sched.choices[len(stack) :]:
+                        stack.append([alts, alts.index(chosen)])
+                    if verdict is not None:
+                        kind, message = verdict
+                        return ExploreResult(
+                            ok=False,
+                            kind=kind,
+                            schedules_tried=tried,
+                            message=message,
+                            trace=_format(sched.rows, len(fns)),
+                            schedule=[c for _, c in sched.choices],
+                            switches=sched.preemptions,
+                            seconds=time.perf_counter() - start,
+                        )
+                    if tried >= max_schedules:
+                        return ExploreResult(
+                            True, None, tried, exhausted=False, seconds=time.perf_counter() - start
+                        )
+                    while stack and stack[-1][1] + 1 >= len(stack[-1][0]):
+                        stack.pop()
+                    if not stack:
+                        break
+                    stack[-1][1] += 1
+        finally:
+            races._access_hook = old_hook
+    return ExploreResult(True, None, tried, seconds=time.perf_counter() - start)
+
+
+def _run_once(setup, fns, invariant, prefix, bound, step_timeout, max_steps):
+    state, made = _call_setup(setup)
+    sched = _Scheduler(fns, state, prefix, bound, max_steps)
+    sched.made = made
+    for t in sched.threads:
+        thread = threading.Thread(
+            target=_thread_body, args=(t,), name=f"explore-{t.name}", daemon=True
+        )
+        thread.start()
+    sched._pass_baton(None, preemptible=False)
+    last, since = -1, time.monotonic()
+    while not sched.finished.acquire(timeout=0.05):
+        if sched.progress != last:
+            last, since = sched.progress, time.monotonic()
+        elif time.monotonic() - since > step_timeout:
+            t = sched.current
+            name = t.name if t else "a thread"
+            where = sched._at(t) if t else ""
+            sched._fail(
+                "stuck",
+                f"{name} is blocked at {where} on something the explorer does not control "
+                "(a lock, queue or event created outside setup()?)",
+            )
+            break
+    if sched.failure is not None:
+        return sched, sched.failure
+    if invariant is not None:
+        try:
+            ok = invariant(state)
+        except AssertionError as exc:
+            return sched, ("invariant", str(exc) or "the invariant failed")
+        except Exception as exc:  # noqa: BLE001
+            return sched, ("invariant", f"the invariant raised {type(exc).__name__}: {exc}")
+        if ok is False:
+            return sched, ("invariant", "the invariant returned False")
+    return sched, None
+
+
+def _compress(rows: list[tuple[int, str]], limit: int = 18) -> list[tuple[int, str]]:
+    if len(rows) <= limit:
+        return rows
+    runs: list[list[tuple[int, str]]] = []
+    for row in rows:
+        if runs and runs[-1][0][0] == row[0]:
+            runs[-1].append(row)
+        else:
+            runs.append([row])
+    out: list[tuple[int, str]] = []
+    for run in runs:
+        if len(run) > 3:
+            out.append(run[0])
+            out.append((run[0][0], f"... {len(run) - 3} more lines"))
+            out.extend(run[-2:])
+        else:
+            out.extend(run)
+    if len(out) > limit:
+        dropped = len(out) - limit + 1
+        out = [(-1, f"... {dropped} earlier steps")] + out[dropped:]
+    return out
+
+
+def _format(rows: list[tuple[int, str]], n: int) -> str:
+    rows = _compress(rows)
+    width = min(48, max([len(text) for _, text in rows] + [4]))
+    header = " | ".join(f"T{i}".ljust(width) for i in range(n)).rstrip()
+    lines = [header]
+    for index, text in rows:
+        if index < 0:
+            lines.append(text)
+            continue
+        if len(text) > width:
+            text = text[: width - 3] + "..."
+        cells = [""] * n
+        cells[index] = text
+        lines.append(" | ".join(c.ljust(width) for c in cells).rstrip())
+    return "\n".join(lines)

@@ -29,6 +29,7 @@ thread then keeps running; the message says so).
 from __future__ import annotations
 
 import asyncio
+import builtins
 import io
 import os
 import pickle
@@ -121,9 +122,13 @@ def run_async(coro_func, *args, timeout: float = 5.0, **kwargs):
             raise box["error"]
         return box.get("value")
 
-    if not _can_fork():
-        return _run_in_thread(target, timeout, label)
-    return _run_forked(target, timeout, label)
+    try:
+        if not _can_fork():
+            return _run_in_thread(target, timeout, label)
+        return _run_forked(target, timeout, label)
+    finally:
+        if asyncio.iscoroutine(coro_func):
+            coro_func.close()  # the parent's copy never runs: no "never awaited" warning
 
 
 def _label(func) -> str:
@@ -164,15 +169,18 @@ def _describe_tasks(loop) -> list[str]:
 def _send(fd: int, payload) -> None:
     try:
         data = pickle.dumps(payload)
-    except Exception as exc:  # unpicklable result
-        data = pickle.dumps(
-            ("error", "unpicklable", f"returned a value that cannot be sent back: {exc}", "")
-        )
+    except Exception as exc:  # e.g. a timeout report with odd objects
+        msg = f"could not send the result back: {exc}"
+        data = pickle.dumps(("error", "unpicklable", msg, "", True))
     data = struct.pack("!Q", len(data)) + data
     view = memoryview(data)
     while view:
         n = os.write(fd, view)
         view = view[n:]
+
+
+def _no_input(prompt=""):
+    raise EOFError("input() cannot be used in graded code: there is nobody to type")
 
 
 def _child(target, wfd: int, outfd: int, timeout: float, label: str) -> None:
@@ -197,6 +205,7 @@ def _child(target, wfd: int, outfd: int, timeout: float, label: str) -> None:
         sys.stdout = sys.stderr = sys.__stdout__ = sys.__stderr__ = stream
         try:
             sys.stdin = open(os.devnull)  # noqa: SIM115 - lives until os._exit
+            builtins.input = _no_input  # ipykernel's input() would talk to the frontend
         except Exception:
             pass
         try:
@@ -250,7 +259,13 @@ def _child(target, wfd: int, outfd: int, timeout: float, label: str) -> None:
         try:
             pickle.dumps(payload)
         except Exception as exc:
-            payload = ("error", "unpicklable", f"returned a value that cannot be sent back: {exc}")
+            payload = (
+                "error",
+                "unpicklable",
+                f"{label} returned a value that cannot be sent back to the test: {exc}",
+                "",
+                True,
+            )
         if send_lock.acquire(blocking=False):
             _send(wfd, payload)
         else:  # the watchdog is reporting; let it finish
@@ -285,8 +300,16 @@ def _read_tail(out) -> str:
         text = out.read().decode("utf-8", "backslashreplace")
     except Exception:
         return ""
-    lines = text.splitlines()[-_OUTPUT_LINES:]
+    # faulthandler dumps also list the grading machinery's frames: drop them
+    lines = [ln for ln in text.splitlines() if _stacks._COURSE_DIR + "grading" not in ln]
+    lines = lines[-_OUTPUT_LINES:]
     return "\n".join(lines)
+
+
+def _timed_out(timeout: float) -> str:
+    return (
+        f"Timed out after {timeout:g} s: your code is stuck (a deadlock or a loop that never ends)."
+    )
 
 
 def _with_output(message: str, tail: str) -> str:
@@ -330,10 +353,11 @@ def _run_forked(target, timeout: float, label: str):
             data += chunk
             if need is None and len(data) >= 8:
                 (need,) = struct.unpack("!Q", data[:8])
-        if message is None and need is None and time.monotonic() < deadline:
-            status = _wait(pid, 5.0)
-        else:
-            status = _wait(pid, 2.0)
+        if message is not None:
+            status = _wait(pid, 2.0)  # it calls os._exit right after sending
+        elif time.monotonic() < deadline:
+            status = _wait(pid, 5.0)  # EOF: it is dying
+        # else: no report in time -> killed below
     finally:
         os.close(rfd)
         if status is None:
@@ -372,7 +396,7 @@ def _outcome(message, status, tail: str, timeout: float, label: str):
             return message[1]
         if kind == "timeout":
             lines = message[1] or ["(no thread was running your code)"]
-            text = f"Timed out after {timeout:g} s: your code is stuck (a deadlock or a loop that never ends)."
+            text = _timed_out(timeout)
             text += "".join("\n  " + line for line in lines)
             raise AssertionError(_with_output(text, tail))
         if kind == "exit":
@@ -445,12 +469,14 @@ def _run_in_thread(target, timeout: float, label: str):
         frames = {k: v for k, v in sys._current_frames().items() if k not in before}
         names = {t.ident: t.name for t in threading.enumerate()}
         lines = _stacks.describe_threads(frames, names)
-        text = f"Timed out after {timeout:g} s: your code is stuck (a deadlock or a loop that never ends)."
+        text = _timed_out(timeout)
         text += "".join("\n  " + line for line in lines) + note
         raise AssertionError(_with_output(text, tail))
     if "exit" in box:
         raise AssertionError(
-            _with_output(f"{label} called sys.exit({box['exit'].code!r}) instead of returning", tail)
+            _with_output(
+                f"{label} called sys.exit({box['exit'].code!r}) instead of returning", tail
+            )
         )
     if "error" in box:
         exc = box["error"]

@@ -126,11 +126,17 @@ class LockOrderChecker:
 
     # -- factories -------------------------------------------------------
     def Lock(self, name: str) -> _CheckedLock:  # noqa: N802 - mirrors threading.Lock
-        """A non-reentrant lock named ``name`` (behaves like ``threading.Lock()``)."""
+        """A non-reentrant lock named ``name`` (behaves like ``threading.Lock()``).
+
+        Example: ``a = checker.Lock("a.lock")``; then ``with a: ...``.
+        """
         return _CheckedLock(self, name)
 
     def RLock(self, name: str) -> _CheckedRLock:  # noqa: N802 - mirrors threading.RLock
-        """A reentrant lock named ``name`` (behaves like ``threading.RLock()``)."""
+        """A reentrant lock named ``name`` (behaves like ``threading.RLock()``).
+
+        Example: ``cond = threading.Condition(checker.RLock("cond"))``.
+        """
         return _CheckedRLock(self, name)
 
     def install(self, objs, attr: str = "lock", reentrant: bool | None = None) -> list:
@@ -162,7 +168,11 @@ class LockOrderChecker:
             old = getattr(obj, attr, None)
             rlock = reentrant
             if rlock is None:
-                rlock = old is not None and type(old).__name__ in ("RLock", "_RLock", "_CheckedRLock")
+                rlock = old is not None and type(old).__name__ in (
+                    "RLock",
+                    "_RLock",
+                    "_CheckedRLock",
+                )
             lock = (self.RLock if rlock else self.Lock)(f"{label}.{attr}")
             setattr(obj, attr, lock)
             made.append(lock)
@@ -210,7 +220,10 @@ class LockOrderChecker:
 
     # -- checking ---------------------------------------------------------
     def find_cycle(self, edges: dict | None = None) -> list[tuple[str, str]] | None:
-        """A list of edges forming a cycle, or None (deterministic)."""
+        """A list of edges forming a cycle, or None (deterministic).
+
+        Example: ``checker.find_cycle()  # [("a.lock", "b.lock"), ("b.lock", "a.lock")]``
+        """
         edges = self.edges if edges is None else edges
         graph: dict[str, list[str]] = {}
         for a, b in sorted(edges):
@@ -244,11 +257,14 @@ class LockOrderChecker:
         return None
 
     def describe_cycle(self, cycle, edges: dict | None = None, held_at: dict | None = None) -> str:
-        """The student-facing explanation of a cycle found by :meth:`find_cycle`."""
+        """The student-facing explanation of a cycle found by :meth:`find_cycle`.
+
+        Example: ``checker.describe_cycle(checker.find_cycle())``
+        """
         edges = self.edges if edges is None else edges
         held_at = self.held_at if held_at is None else held_at
         if len(cycle) == 1:
-            (a, _), = cycle
+            ((a, _),) = cycle
             thread, loc = edges[(a, a)]
             return (
                 f"certain deadlock: {thread} takes {a} at {loc} while it already holds {a}"
@@ -315,7 +331,10 @@ class LockOrderChecker:
         return value
 
     def statistics(self) -> dict:
-        """Debugging helper: the edges and, per thread, the locks currently held."""
+        """Debugging helper: the edges and, per thread, the locks currently held.
+
+        Example: ``checker.statistics()["held"]  # {thread ident: ["a.lock"]}``
+        """
         return {
             "edges": dict(self.edges),
             "held": {k: [h.name for h, _ in v] for k, v in self._held.items() if v},

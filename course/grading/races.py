@@ -25,7 +25,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-# set by the explorer: hook(obj, attr, "read"|"write", value); None = no hook
+# set by the explorer: hook(obj, attr, "read"|"write", value) -> True when the
+# explorer scheduled the access itself (then no sleep is needed); None = no hook
 _access_hook = None
 
 
@@ -44,16 +45,14 @@ def _racy_property(name: str, delay: float, fallback):
                 raise AttributeError(name)
             value = fallback
         hook = _access_hook
-        if hook is not None:
-            hook(self, name, "read", value)
-        _window(delay)
+        if hook is None or not hook(self, name, "read", value):
+            _window(delay)
         return value
 
     def setter(self, value):
-        _window(delay)
         hook = _access_hook
-        if hook is not None:
-            hook(self, name, "write", value)
+        if hook is None or not hook(self, name, "write", value):
+            _window(delay)
         self.__dict__[key] = value
 
     def deleter(self):

@@ -42,8 +42,8 @@ release: setup ## regenerate release/ from source/ with nbgrader generate_assign
 grading-stress: setup ## every grading check against its corpus, 50 times
 	GRADING_REPEAT=50 $(PY) -m pytest -q tests/test_grading_*.py
 
-reliability: setup ## autograde every assignment's corpus with 20 reference copies
-	REFERENCE_RUNS=20 $(PY) -m pytest -n $(PYTEST_WORKERS) -q tests/test_autograde.py
+reliability: setup ## autograde every corpus: reference and mutants 20 times, adversarial cases once
+	$(PY) -m tests.reliability --copies 20 --workers $(PYTEST_WORKERS)
 
 test-pythons: ## the course package tests under each pyenv CPython (3.11, 3.12, 3.13) present
 	@for v in 3.11 3.12 3.13; do \

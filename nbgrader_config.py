@@ -17,8 +17,8 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".*"]
 # Per-cell timeout. nbgrader's Execute and nbconvert's ExecutePreprocessor read different traits,
 # so both are set. Hidden tests bound student code with course.grading.run_isolated (seconds);
 # this is only the last line of defence against a cell that hangs at top level.
-c.Execute.timeout = 60
-c.ExecutePreprocessor.timeout = 60
+c.Execute.timeout = 30
+c.ExecutePreprocessor.timeout = 30
 c.Execute.interrupt_on_timeout = True
 
 # Every grading kernel starts by arming course.guard before any student code runs: the real

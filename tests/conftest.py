@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -7,11 +8,19 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from course.syllabus import NAMES, notebook_path  # noqa: E402
+from tests.mutants import by_assignment, submissions  # noqa: E402
+from tests.nbgrader_harness import GradingRun  # noqa: E402
+
+MUTANTS = by_assignment()
+ASSIGNMENTS = [name for name in NAMES if (ROOT / notebook_path(name)).exists()]
+REFERENCE_RUNS = int(os.environ.get("REFERENCE_RUNS", "3"))
+
 
 def pytest_collection_modifyitems(items):
     """Keep the tests that share one expensive module-scoped fixture instance on one xdist worker.
 
-    test_autograde.py grades each assignment once (a module fixture parametrized by assignment);
+    test_autograde.py and test_release.py share one grading run per assignment (`graded`);
     grouping its tests by assignment lets `--dist loadgroup` spread assignments over workers
     without grading any of them twice.
     """
@@ -19,3 +28,18 @@ def pytest_collection_modifyitems(items):
         callspec = getattr(item, "callspec", None)
         if callspec and "graded" in callspec.params:
             item.add_marker(pytest.mark.xdist_group(f"grade-{callspec.params['graded']}"))
+
+
+@pytest.fixture(scope="session", params=ASSIGNMENTS)
+def graded(request, tmp_path_factory):
+    """One autograde run of an assignment with reference, blank and mutant submissions."""
+    name = request.param
+    run = GradingRun(tmp_path_factory.mktemp(name), name)
+    for i in range(REFERENCE_RUNS):
+        run.submit(f"reference-{i}", run.reference())
+    run.submit("blank", run.release_nb())
+    run.mutant_groups = submissions(MUTANTS.get(name, []))
+    for k, (answers, _) in enumerate(run.mutant_groups):
+        run.submit(f"mutant-{k}", run.with_answers(answers))
+    run.autograde()
+    return run

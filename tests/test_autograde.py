@@ -1,24 +1,18 @@
 """Every assignment, graded for real: reference solutions, blank releases and mutants.
 
-One stock `nbgrader autograde` run per assignment grades all its submissions; scores are read
-from the gradebook. REFERENCE_RUNS (default 3) sets how many copies of the reference solution
-are graded, to catch a flaky hidden test; `make reliability` raises it.
+One stock `nbgrader autograde` run per assignment (the `graded` fixture in conftest.py) grades
+all its submissions; scores are read from the gradebook. REFERENCE_RUNS (default 3) sets how many
+copies of the reference solution are graded, to catch a flaky hidden test; `make reliability`
+grades 20 copies of everything.
 """
 
 import html
-import os
 import re
 
 import nbformat
-import pytest
 
-from course.syllabus import NAMES, notebook_path
-from tests.mutants import by_assignment, submissions
-from tests.nbgrader_harness import ROOT, GradingRun, grade_cells, hidden_test_lines
-
-MUTANTS = by_assignment()
-ASSIGNMENTS = [name for name in NAMES if (ROOT / notebook_path(name)).exists()]
-REFERENCE_RUNS = int(os.environ.get("REFERENCE_RUNS", "3"))
+from tests.conftest import MUTANTS, REFERENCE_RUNS
+from tests.nbgrader_harness import grade_cells, hidden_test_lines
 
 
 def cell_text(nb, grade_id: str) -> str:
@@ -29,21 +23,6 @@ def cell_text(nb, grade_id: str) -> str:
         parts.append(out.get("text", ""))
         parts += [out.get("ename", ""), out.get("evalue", "")] + out.get("traceback", [])
     return re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(parts))
-
-
-@pytest.fixture(scope="module", params=ASSIGNMENTS)
-def graded(request, tmp_path_factory):
-    """One autograde run of an assignment with reference, blank and mutant submissions."""
-    name = request.param
-    run = GradingRun(tmp_path_factory.mktemp(name), name)
-    for i in range(REFERENCE_RUNS):
-        run.submit(f"reference-{i}", run.reference())
-    run.submit("blank", run.release_nb())
-    run.mutant_groups = submissions(MUTANTS.get(name, []))
-    for k, (answers, _) in enumerate(run.mutant_groups):
-        run.submit(f"mutant-{k}", run.with_answers(answers))
-    run.autograde()
-    return run
 
 
 def test_autograde_run_is_clean(graded):
@@ -108,3 +87,13 @@ def test_feedback_shows_results_but_no_hidden_tests(graded):
         leaked = [line for line in hidden if line in page]
         assert not leaked, f"hidden test source in {student}'s feedback: {leaked[:3]}"
     assert "Timed out" in page or "expected" in page, "feedback lacks the failure explanation"
+
+
+def test_blank_release_fails_only_at_the_exercise_stubs(graded):
+    """The student version runs top to bottom; the only errors come from the unwritten exercises."""
+    nb = graded.autograded_nb("blank")
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.output_type == "error":
+                text = out.ename + out.evalue + "".join(out.traceback)
+                assert "NotImplementedError" in text, f"{cell.get('id')}: {out.ename}: {out.evalue}"

@@ -39,7 +39,8 @@ def graded(request, tmp_path_factory):
         run.submit(f"reference-{i}", run.reference())
     run.submit("blank", run.release_nb())
     run.mutant_groups = submissions(MUTANTS.get(name, []))
+    reference = run.reference_answers()
     for k, (answers, _) in enumerate(run.mutant_groups):
-        run.submit(f"mutant-{k}", run.with_answers(answers))
+        run.submit(f"mutant-{k}", run.with_answers({**reference, **answers}))
     run.autograde()
     return run

@@ -30,14 +30,18 @@ Event logs (:mod:`course.grading.events`)
     ``EventLog()``, ``assert_events(actual, expected | allowed= | before=,
     any_order=False)``, wildcard ``ANY``.
 
-Example::
+Example (a hidden test)::
 
-    from course.grading import run_isolated, racy, stress
+    from course.grading import racy, run_isolated, stress
 
     def trial():
-        acct = racy(BankAccount, "balance")(0)
-        run_isolated(deposit_many, acct, 100, timeout=5.0)
-        ...
+        acct = racy(BankAccount, "balance")(0)       # reads/writes release the GIL
+        threads = [threading.Thread(target=acct.deposit, args=(1,)) for _ in range(50)]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        return 50, acct.balance                      # (expected, actual)
+
+    run_isolated(stress, trial, repeat=5, name="deposit race", timeout=10)
 """
 
 from .events import ANY, EventLog, assert_events

@@ -663,7 +663,7 @@ def explore(
                             kind=kind,
                             schedules_tried=tried,
                             message=message,
-                            trace=_format(sched.rows, len(fns)),
+                            trace=_format(sched.rows, fns),
                             schedule=[c for _, c in sched.choices],
                             switches=sched.preemptions,
                             seconds=time.perf_counter() - start,
@@ -743,10 +743,15 @@ def _compress(rows: list[tuple[int, str]], limit: int = 18) -> list[tuple[int, s
     return out
 
 
-def _format(rows: list[tuple[int, str]], n: int) -> str:
+def _format(rows: list[tuple[int, str]], fns: list) -> str:
+    n = len(fns)
     rows = _compress(rows)
-    width = min(48, max([len(text) for _, text in rows] + [4]))
-    header = " | ".join(f"T{i}".ljust(width) for i in range(n)).rstrip()
+    names = []
+    for i, fn in enumerate(fns):
+        name = getattr(fn, "__name__", "")
+        names.append(f"T{i} ({name})" if name and name != "<lambda>" else f"T{i}")
+    width = min(48, max([len(text) for _, text in rows] + [len(x) for x in names]))
+    header = " | ".join(x.ljust(width) for x in names).rstrip()
     lines = [header]
     for index, text in rows:
         if index < 0:

@@ -167,11 +167,15 @@ def _describe_tasks(loop) -> list[str]:
 
 
 def _send(fd: int, payload) -> None:
-    try:
-        data = pickle.dumps(payload)
-    except Exception as exc:  # e.g. a timeout report with odd objects
-        msg = f"could not send the result back: {exc}"
-        data = pickle.dumps(("error", "unpicklable", msg, "", True))
+    """Send a message (a tuple, or its pickle) length-prefixed."""
+    if isinstance(payload, bytes):
+        data = payload
+    else:
+        try:
+            data = pickle.dumps(payload)
+        except Exception as exc:  # e.g. a timeout report with odd objects
+            msg = f"could not send the result back: {exc}"
+            data = pickle.dumps(("error", "unpicklable", msg, "", True))
     data = struct.pack("!Q", len(data)) + data
     view = memoryview(data)
     while view:
@@ -257,17 +261,19 @@ def _child(target, wfd: int, outfd: int, timeout: float, label: str) -> None:
                 from_check,
             )
         try:
-            pickle.dumps(payload)
+            data = pickle.dumps(payload)
         except Exception as exc:
-            payload = (
-                "error",
-                "unpicklable",
-                f"{label} returned a value that cannot be sent back to the test: {exc}",
-                "",
-                True,
+            data = pickle.dumps(
+                (
+                    "error",
+                    "unpicklable",
+                    f"{label} returned a value that cannot be sent back to the test: {exc}",
+                    "",
+                    True,
+                )
             )
         if send_lock.acquire(blocking=False):
-            _send(wfd, payload)
+            _send(wfd, data)
         else:  # the watchdog is reporting; let it finish
             time.sleep(GRACE)
     except BaseException:  # noqa: BLE001

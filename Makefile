@@ -27,6 +27,7 @@ lab: setup ## open the course index in JupyterLab
 
 test: setup browser ## every test: lint, notebooks, release sync, real nbgrader grading, browser
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -q
+	$(MAKE) --no-print-directory test-pythons
 
 quick: setup ## the course package and repository checks only (seconds)
 	$(PY) -m pytest -q tests/test_repository.py tests/test_timeline.py tests/test_grading_*.py
@@ -45,13 +46,17 @@ grading-stress: setup ## every grading check against its corpus, 50 times
 reliability: setup ## autograde every corpus: reference and mutants 20 times, adversarial cases once
 	$(PY) -m tests.reliability --copies 20 --workers $(PYTEST_WORKERS)
 
-test-pythons: ## the course package tests under each pyenv CPython (3.11, 3.12, 3.13) present
-	@for v in 3.11 3.12 3.13; do \
+PYTHON_VERSIONS ?= 3.12 3.13
+PACKAGE_TEST_DEPS := pytest pytest-timeout nbclient nbformat ipykernel matplotlib gevent greenlet requests
+test-pythons: ## the course package tests under each other pyenv CPython present (3.12, 3.13)
+	@for v in $(PYTHON_VERSIONS); do \
 		py=$$(ls -d $$HOME/.pyenv/versions/$$v.*/bin/python 2>/dev/null | tail -1); \
 		[ -n "$$py" ] || { echo "python $$v: not installed, skipped"; continue; }; \
 		env=.venv-$$v; [ -x $$env/bin/python ] || $$py -m venv $$env; \
-		$$env/bin/pip install -q -e '.[test]' && \
-		$$env/bin/python -m pytest -q -p no:cacheprovider tests/test_timeline.py tests/test_grading_*.py || exit 1; \
+		$$env/bin/pip install -q $(PACKAGE_TEST_DEPS) && $$env/bin/pip install -q --no-deps -e . && \
+		echo "== course package tests on $$($$env/bin/python --version)" && \
+		$$env/bin/python -m pytest -q -p no:cacheprovider tests/test_timeline.py tests/test_workers.py \
+			tests/test_servers.py tests/test_grading_*.py || exit 1; \
 	done
 
 bench: setup ## timeline and grading benchmarks (ratios measured in one run)

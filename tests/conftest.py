@@ -10,7 +10,6 @@ if str(ROOT) not in sys.path:
 
 from course.syllabus import NAMES, notebook_path  # noqa: E402
 from tests.mutants import by_assignment, submissions  # noqa: E402
-from tests.nbgrader_harness import GradingRun  # noqa: E402
 
 MUTANTS = by_assignment()
 ASSIGNMENTS = [name for name in NAMES if (ROOT / notebook_path(name)).exists()]
@@ -33,6 +32,8 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session", params=ASSIGNMENTS)
 def graded(request, tmp_path_factory):
     """One autograde run of an assignment with reference, blank and mutant submissions."""
+    from tests.nbgrader_harness import GradingRun  # nbgrader is not needed by every test run
+
     name = request.param
     run = GradingRun(tmp_path_factory.mktemp(name), name)
     for i in range(REFERENCE_RUNS):

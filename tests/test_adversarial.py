@@ -4,7 +4,7 @@ One real `nbgrader autograde` run of 05-locks grades a correct control submissio
 submissions that are broken (invalid JSON, a deleted test cell, a renamed notebook), that kill
 or try to kill the kernel, or that try to fake a pass (an edited visible test, a shipped module
 shadowing `course`, monkeypatched grading helpers or `time.sleep`).
-The decision for each case is written next to it and documented in docs/grading-checks.md.
+The decision for each case is written next to it and documented in docs/adversarial-submissions.md.
 """
 
 import nbformat

@@ -60,6 +60,11 @@ def solution_code(source_cell) -> str:
     return SOLUTION_RE.sub("", source_cell.source)
 
 
+def notebook_text(nb) -> str:
+    """All cell sources of a notebook as plain text (not JSON, whose escaping hides matches)."""
+    return "\n".join(cell.source for cell in nb.cells)
+
+
 def hidden_test_lines(nb) -> list[str]:
     """Meaningful lines inside the BEGIN/END HIDDEN TESTS blocks of a source notebook."""
     lines = []

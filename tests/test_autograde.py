@@ -9,10 +9,8 @@ grades 20 copies of everything.
 import html
 import re
 
-import nbformat
-
 from tests.conftest import MUTANTS, REFERENCE_RUNS
-from tests.nbgrader_harness import grade_cells, hidden_test_lines
+from tests.nbgrader_harness import grade_cells, hidden_test_lines, notebook_text
 
 
 def cell_text(nb, grade_id: str) -> str:
@@ -79,7 +77,7 @@ def test_every_exercise_has_three_mutants(graded):
 def test_feedback_shows_results_but_no_hidden_tests(graded):
     done = graded.feedback()
     assert done.returncode == 0, done.stdout + done.stderr
-    release = nbformat.writes(graded.release_nb())
+    release = notebook_text(graded.release_nb())
     hidden = [line for line in hidden_test_lines(graded.source_nb) if line not in release]
     assert hidden, "the source notebook has no distinctive hidden-test lines"
     for student in ["reference-0", "mutant-0"]:

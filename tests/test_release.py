@@ -8,7 +8,7 @@ import pytest
 
 from course.syllabus import notebook_path
 from tests.conftest import ASSIGNMENTS
-from tests.nbgrader_harness import HIDDEN_RE, ROOT, SOLUTION_RE
+from tests.nbgrader_harness import HIDDEN_RE, ROOT, SOLUTION_RE, notebook_text
 
 
 def _solution_lines(nb) -> set[str]:
@@ -40,10 +40,11 @@ def test_release_is_a_fresh_regeneration(graded):
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_release_holds_no_solutions_hidden_tests_or_outputs(name):
     source = nbformat.read(ROOT / notebook_path(name), 4)
-    text = (ROOT / notebook_path(name, "release")).read_text(encoding="utf-8")
-    release = nbformat.reads(text, 4)
+    release = nbformat.read(ROOT / notebook_path(name, "release"), 4)
+    text = notebook_text(release)
     assert not SOLUTION_RE.search(text) and "HIDDEN TESTS" not in text
-    leaked = [line for line in _solution_lines(source) if line in text]
+    release_lines = {line.strip() for line in text.splitlines()}
+    leaked = [line for line in _solution_lines(source) if line in release_lines]
     assert not leaked, f"solution code in release/{name}: {leaked[:3]}"
     for block in (b for c in source.cells for b in HIDDEN_RE.findall(c.source)):
         assert block.strip() not in text

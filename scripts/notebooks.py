@@ -154,6 +154,8 @@ def out_of_form() -> list[Path]:
 
 def release(names: list[str]) -> None:
     """Regenerate release/<name>/ with stock nbgrader, from the repository root."""
+    # nbgrader runs `alembic` from PATH: this environment's scripts come first
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     for name in names:
         if not (ROOT / notebook_path(name)).exists():
             continue
@@ -162,8 +164,7 @@ def release(names: list[str]) -> None:
             cwd=ROOT,
             capture_output=True,
             text=True,
-            # nbgrader runs `alembic` from PATH: this environment's scripts come first
-            env={**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"},
+            env=env,
         )
         if done.returncode != 0:
             sys.exit(f"nbgrader generate_assignment {name} failed:\n{done.stdout}{done.stderr}")

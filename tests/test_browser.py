@@ -1,0 +1,192 @@
+"""A student's session in JupyterLab, driven in headless Chromium.
+
+One JupyterLab (this environment, isolated Jupyter state) serves a temporary copy of the course
+(index.ipynb, release/, nbgrader_config.py); the repository is never modified. The tests open
+the index and run it, then for notebooks 02, 05 and 09: follow the index's link to the release
+notebook, run all cells (Run menu), check the timeline image and that the only errors are the
+unfinished exercises' `NotImplementedError`, type the reference answer of the first exercise
+(taken from the source notebook) into its cell, run its visible test, then press nbgrader's
+Validate. Screenshots go to test-artifacts/.
+"""
+
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course.syllabus import NOTEBOOKS
+from tests.browser_lab import (
+    CHROMIUM,
+    KERNEL_WORK,
+    ROOT,
+    Lab,
+    Notebook,
+    cell_index,
+    chromium,
+    first_exercise,
+    open_notebook,
+    run_in_kernels,
+    running_lab,
+    screenshot,
+    student_copy,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+BROWSED = ["02-threading", "05-locks", "09-coroutines"]
+TITLES = {nb.name: nb.title for nb in NOTEBOOKS}
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory) -> Lab:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make browser` installs Debian's chromium")
+    tmp = tmp_path_factory.mktemp("browser")
+    root = student_copy(tmp / "course")
+    with running_lab(Path(sys.executable).parent, root, tmp / "state") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser(lab, tmp_path_factory):
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
+        yield context
+
+
+@pytest.fixture
+def page(browser, lab, request):
+    failed_before = request.session.testsfailed
+    page = browser.new_page()
+    yield page
+    if request.session.testsfailed > failed_before:  # this test failed: keep what it saw
+        screenshot(page, "failed-" + re.sub(r"[^\w.-]+", "-", request.node.name))
+        print(f"JupyterLab log (last lines):\n{lab.log_tail()}")
+    page.close()
+    lab.shutdown_kernels()
+
+
+def assert_student_ui(page, nb: Notebook) -> None:
+    """What postBuild's student configuration promises: Validate, no instructor tools."""
+    menus = page.locator(".lm-MenuBar-item").all_inner_texts()
+    assert "Nbgrader" not in menus, f"instructor menu visible: {menus}"
+    assert nb.panel.locator(".jp-Toolbar .validate-button").is_visible(), "no Validate button"
+    assert page.locator("text=Create Assignment").count() == 0, "create-assignment is enabled"
+    assert page.locator("text=official Jupyter news").count() == 0, "news popup shown"
+
+
+def run_all_and_check(nb: Notebook, notebook_file: Path) -> list[dict]:
+    """Run all cells, wait for the kernel, check the timeline image and the error outputs."""
+    nb.wait_until_idle()
+    nb.run_all()
+    nb.images().first.wait_for(state="attached", timeout=KERNEL_WORK)
+    nb.wait_until_idle()
+    outputs = nb.outputs()
+    cells = nbformat.read(notebook_file, as_version=4).cells
+    assert len(outputs) == len(cells), "every cell of the notebook is shown"
+    failed = [i for i, out in enumerate(outputs) if out["errors"]]
+    for i in failed:
+        grading = cells[i].metadata.get("nbgrader", {})
+        text = "\n".join(outputs[i]["errors"])
+        assert grading.get("grade") or grading.get("solution"), (
+            f"cell {i} (not an exercise) wrote an error or to stderr:\n{text}"
+        )
+        assert "NotImplementedError" in text, f"exercise cell {i} failed unexpectedly:\n{text}"
+    stop = failed[0] if failed else len(cells)  # Run All stops at the first error
+    not_run = [
+        i
+        for i in range(stop)
+        if cells[i].cell_type == "code" and not re.search(r"\[\d+\]", outputs[i]["prompt"])
+    ]
+    assert not not_run, f"cells {not_run} (before the first exercise error) were not run"
+    assert sum(out["images"] for out in outputs) >= 1, "no timeline image"
+    return outputs
+
+
+def test_index_runs_and_shows_a_timeline(page, lab):
+    nb = open_notebook(page, lab, "index.ipynb", workspace="index")
+    run_all_and_check(nb, lab.root / "index.ipynb")
+    image = nb.images().first
+    image.scroll_into_view_if_needed()
+    box = image.bounding_box()
+    assert box and box["width"] > 300 and box["height"] > 100, f"timeline image too small: {box}"
+    screenshot(page, "browser-index-timeline")
+    assert_student_ui(page, nb)
+
+
+@pytest.mark.parametrize("name", BROWSED)
+def test_student_works_through_a_notebook(page, lab, name):
+    release = lab.root / "release" / name / f"{name}.ipynb"
+    source = ROOT / "source" / name / f"{name}.ipynb"
+    if not release.exists() or not source.exists():
+        pytest.skip(f"release/{name}/{name}.ipynb is not written yet (another engineer's notebook)")
+    exercise = first_exercise(source)
+    solution_at, test_at = (
+        cell_index(release, exercise.solution_id),
+        cell_index(release, exercise.test_id),
+    )
+
+    # the index's course map links to the notebook; the link opens it in JupyterLab
+    index = open_notebook(page, lab, "index.ipynb", workspace=name)
+    index.panel.get_by_role("link", name=TITLES[name], exact=True).click()
+    nb = Notebook(page, release.name)
+
+    run_all_and_check(nb, release)
+    nb.images().first.scroll_into_view_if_needed()
+    screenshot(page, f"browser-{name}-1-run-all")
+
+    nb.set_source(solution_at, exercise.solution)
+    nb.cells.nth(solution_at).scroll_into_view_if_needed()
+    screenshot(page, f"browser-{name}-2-solution-typed")
+    nb.run_cell(solution_at)
+    nb.run_cell(test_at)
+    result = nb.outputs()[test_at]
+    assert not result["errors"], "\n".join(result["errors"])
+    assert "visible tests passed" in "".join(result["texts"])
+    nb.cells.nth(test_at).locator(".jp-OutputArea-output").last.scroll_into_view_if_needed()
+    screenshot(page, f"browser-{name}-3-visible-test-passed")
+
+    dialog = nb.validate()  # saves the notebook, then nbgrader validates the saved file
+    message = dialog.locator("#validation-message")
+    message.evaluate(  # scroll to the end: the last failure's final line names its error
+        """m => { for (let e = m; e && !e.classList.contains('jp-Dialog'); e = e.parentElement)
+                      e.scrollTop = e.scrollHeight; }"""
+    )
+    screenshot(page, f"browser-{name}-4-validate")
+    verdict = message.get_attribute("class") or ""
+    text = message.inner_text()
+    assert dialog.locator(".jp-Dialog-header").inner_text().strip() == "Validation Results"
+    if "validation-success" in verdict:
+        assert "passes all the tests" in text
+    else:
+        assert "validation-failed" in verdict, f"Validate could not run:\n{text}"
+        pres = message.locator("pre").all_inner_texts()
+        failed_sources, errors = pres[0::2], pres[1::2]
+        assert failed_sources, text
+        assert not [s for s in failed_sources if exercise.test_docstring in s], (
+            f"Validate reports the solved exercise's test ({exercise.test_id}) as failing:\n{text}"
+        )
+        for error in errors:
+            assert "NotImplementedError" in error, (
+                f"an unsolved exercise failed otherwise:\n{error}"
+            )
+    dialog.locator(".jp-Dialog-footer button").last.click()
+
+    saved = nbformat.read(release, as_version=4).cells[solution_at].source
+    assert saved.rstrip() == exercise.solution.rstrip(), "the typed answer is not what was saved"
+    assert_student_ui(page, nb)
+
+
+def test_course_is_importable_from_every_release_notebook(lab):
+    """`make lab` semantics: a release notebook's kernel runs in the notebook's folder and imports
+    `course` from the installed package (the served copy has no course/ folder)."""
+    paths = sorted(p.relative_to(lab.root).as_posix() for p in lab.root.glob("release/*/*.ipynb"))
+    assert paths, "no release notebook"
+    code = "import os, course.timeline, course.grading\nprint(os.getcwd())\nprint(course.__file__)"
+    results = run_in_kernels(lab, paths, code)
+    for path, (stdout, error) in zip(paths, results, strict=True):
+        assert not error, f"{path}: {error}"
+        cwd, course_file = stdout.split()
+        assert Path(cwd) == (lab.root / path).parent, f"{path}: kernel runs in {cwd}"
+        assert not Path(course_file).is_relative_to(lab.root), f"{path}: course from {course_file}"

@@ -220,6 +220,7 @@ def _child(target, wfd: int, outfd: int, timeout: float, label: str) -> None:
             pass
         sys.settrace(None)
         threading.settrace(None)  # type: ignore[arg-type]
+        _forget_parents_forkserver()
         send_lock = threading.Lock()
         deadline = time.monotonic() + timeout
 
@@ -284,6 +285,28 @@ def _child(target, wfd: int, outfd: int, timeout: float, label: str) -> None:
             pass
     finally:
         os._exit(code)
+
+
+def _forget_parents_forkserver() -> None:
+    """A forked child cannot use its parent's forkserver (``waitpid`` on a process
+    that is not its child raises ChildProcessError), so make multiprocessing start
+    a fresh one on demand.  Matters whenever the start method is forkserver (the
+    Linux default from Python 3.14) and the kernel already started a process."""
+    try:
+        from multiprocessing import forkserver
+
+        server = forkserver._forkserver
+        for attr in (
+            "_forkserver_address",
+            "_forkserver_alive_fd",
+            "_forkserver_pid",
+            "_forkserver_authkey",
+            "_inherited_fds",
+        ):
+            if hasattr(server, attr):
+                setattr(server, attr, None)
+    except Exception:
+        pass
 
 
 def _raised_by_course(exc: BaseException) -> bool:

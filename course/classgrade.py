@@ -1,0 +1,123 @@
+"""Grade a whole class with stock nbgrader: collect a zip, autograde in parallel, report.
+
+Run from the course root (the folder with nbgrader_config.py)::
+
+    python -m course.classgrade collect 05-locks lms-download.zip
+    python -m course.classgrade autograde 05-locks 06-deadlock-rlock --workers 2 --time-limit 600
+    python -m course.classgrade report 05-locks --out reports/
+
+`autograde` runs one stock `nbgrader autograde ASSIGNMENT --student STUDENT --force` per
+submission, `--workers` at a time, each in its own process group with a time limit, and prints a
+progress line on stderr and a summary of failures (timeouts, nbgrader's ERROR lines). It is
+correct with the SQLite gradebook (students created serially first, a busy timeout for the
+concurrent writes) and with a PostgreSQL `--db-url`. See docs/ta-guide.md.
+
+The pieces are importable; a parser is all this module adds:
+
+>>> args = parser().parse_args(["autograde", "05-locks", "--workers", "3"])
+>>> args.assignments, args.workers, args.time_limit
+(['05-locks'], 3, 600.0)
+"""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from course._classgrade_autograde import Job, autograde, find_jobs, sqlite_url, summary
+from course._classgrade_collect import collect, convention, named_regexp
+from course._classgrade_report import ClassReport, collect_report, draw, pass_rate_table, report
+
+__all__ = [
+    "ClassReport",
+    "Job",
+    "autograde",
+    "collect",
+    "collect_report",
+    "convention",
+    "draw",
+    "find_jobs",
+    "main",
+    "named_regexp",
+    "pass_rate_table",
+    "report",
+    "sqlite_url",
+    "summary",
+]
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line of `python -m course.classgrade`."""
+    p = argparse.ArgumentParser(
+        prog="python -m course.classgrade", description=__doc__.split("\n")[0]
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    g = sub.add_parser("autograde", help="autograde every submitted/<student>/<assignment>/")
+    g.add_argument("assignments", nargs="+", metavar="ASSIGNMENT")
+    g.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="default: cores")
+    g.add_argument(
+        "--time-limit", type=float, default=600.0, help="seconds per submission (default 600)"
+    )
+    g.add_argument("--db-url", help="gradebook URL (default: sqlite gradebook.db of the course)")
+    g.add_argument(
+        "--busy-timeout", type=float, default=60.0, help="SQLite busy timeout, s (default 60)"
+    )
+
+    c = sub.add_parser("collect", help="unpack an LMS zip into submitted/ (nbgrader zip_collect)")
+    c.add_argument("assignment", metavar="ASSIGNMENT")
+    c.add_argument("archive", type=Path)
+
+    r = sub.add_parser("report", help="grades.csv, pass rates, failure messages, one PNG")
+    r.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: all")
+    r.add_argument("--out", type=Path, default=Path("reports"))
+    r.add_argument("--db-url")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a subcommand from the course root; the exit status is 1 if anything failed."""
+    args = parser().parse_args(argv)
+    root = Path.cwd()
+    if not (root / "nbgrader_config.py").exists():
+        print(
+            "classgrade: run this from the course root (where nbgrader_config.py is)",
+            file=sys.stderr,
+        )
+        return 2
+    if args.command == "autograde":
+        jobs = autograde(
+            root,
+            args.assignments,
+            workers=args.workers,
+            time_limit=args.time_limit,
+            db_url=args.db_url,
+            busy_timeout=args.busy_timeout,
+        )
+        if not jobs:
+            print("classgrade: no submissions found under submitted/", file=sys.stderr)
+            return 1
+        print(summary(jobs), file=sys.stderr)
+        return 1 if any(j.failed for j in jobs) else 0
+    if args.command == "collect":
+        style, done, placed = collect(root, args.assignment, args.archive)
+        if done.returncode != 0:
+            print(done.stdout + done.stderr, file=sys.stderr)
+            return 1
+        print(f"classgrade: {len(placed)} submissions of {args.assignment} ({style} convention)")
+        for student, files in sorted(placed.items()):
+            print(f"  submitted/{student}/{args.assignment}/: {', '.join(files)}")
+        return 0
+    data, exported, files = report(root, args.assignments or None, args.out, args.db_url)
+    print(pass_rate_table(data))
+    if exported.returncode != 0:
+        print(exported.stdout + exported.stderr, file=sys.stderr)
+    print(
+        "\nwritten: "
+        + ", ".join(str(f.relative_to(root)) if f.is_relative_to(root) else str(f) for f in files)
+    )
+    return 0 if exported.returncode == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

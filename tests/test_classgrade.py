@@ -1,0 +1,189 @@
+"""`python -m course.classgrade`: parallel autograde, zip intake and the class report.
+
+One synthetic class (6 students x 2 assignments, tests/synthetic_class.py) is graded twice: by
+stock serial `nbgrader autograde` in a copy of the course and by classgrade with 2 workers; the
+grades read through the Gradebook API must be equal, and equal to the corpus's expectations.
+The parallel run also carries a submission that hangs past nbgrader's cell timeout (killed at
+its time limit, kernel included) and one with invalid JSON (reported with nbgrader's ERROR).
+"""
+
+import doctest
+import os
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+
+import nbformat
+import psutil
+import pytest
+
+from course import _classgrade_autograde, _classgrade_collect, _classgrade_report, classgrade
+from tests import synthetic_class
+from tests.nbgrader_harness import ROOT, nbgrader
+
+ASSIGNMENTS = ["01-os-processes-threads", "05-locks"]
+TIME_LIMIT = 60  # s per submission: a normal one takes ~10 s here, ~25 s on a loaded machine
+
+
+def read_grades(root, assignments) -> dict[tuple[str, str], dict[str, float]]:
+    """{(assignment, student): {test cell: score}} from the gradebook."""
+    from nbgrader.api import Gradebook
+
+    out = {}
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        for a in assignments:
+            for sub in gb.assignment_submissions(a):
+                for nb in sub.notebooks:
+                    out[(a, sub.student.id)] = {
+                        g.name: float(g.score) for g in nb.grades if g.cell.cell_type == "code"
+                    }
+    return out
+
+
+def classgrade_cli(root, *args, timeout=900):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "course.classgrade", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    """The class graded serially (stock nbgrader, a copy) and in parallel (classgrade)."""
+    tmp = tmp_path_factory.mktemp("classgrade")
+    course = synthetic_class.build_class(tmp, students=6, assignments=ASSIGNMENTS, seed=3)
+    serial_root = tmp / "serial"
+    shutil.copytree(course.root, serial_root)
+    for a in ASSIGNMENTS:
+        done = nbgrader(["autograde", a, "--force"], serial_root)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    pid_file = tmp / "hang.pid"
+    course.submit(
+        "zz-hangs",
+        ASSIGNMENTS[0],
+        synthetic_class.hanging_submission(course, ASSIGNMENTS[0], pid_file),
+    )
+    course.submit("zz-broken", ASSIGNMENTS[1], '{"cells": [')
+    start = time.perf_counter()
+    cli = classgrade_cli(
+        course.root, "autograde", *ASSIGNMENTS, "--workers", "2", "--time-limit", str(TIME_LIMIT)
+    )
+    seconds = time.perf_counter() - start
+    return course, serial_root, cli, seconds, pid_file
+
+
+def test_parallel_grades_equal_serial_grades(graded_class):
+    course, serial_root, cli, _, _ = graded_class
+    serial = read_grades(serial_root, ASSIGNMENTS)
+    parallel = read_grades(course.root, ASSIGNMENTS)
+    parallel.pop((ASSIGNMENTS[0], "zz-hangs"), None)  # both are in the gradebook, all zero
+    parallel.pop((ASSIGNMENTS[1], "zz-broken"), None)
+    assert len(serial) == 6 * len(ASSIGNMENTS)
+    assert parallel == serial
+    expected = {(a, st): course.expected[st][a] for st in course.students for a in ASSIGNMENTS}
+    assert parallel == expected, "a grade differs from the corpus's expectation"
+    out = cli.stdout + cli.stderr
+    for bad in ("database is locked", "IntegrityError", "OperationalError"):
+        assert bad not in out
+
+
+def test_progress_and_failure_summary(graded_class):
+    _, _, cli, _, _ = graded_class
+    assert cli.returncode == 1, "failures must give exit status 1"
+    assert "14/14 done, 2 failed, 0 running, 0 remaining" in cli.stderr
+    assert "14 submissions, 12 graded, 2 failed" in cli.stderr
+    lines = cli.stderr.splitlines()
+    hang = next(ln for ln in lines if "/ zz-hangs:" in ln)
+    assert f"timeout: killed after the {TIME_LIMIT} s time limit" in hang
+    broken = lines.index(next(ln for ln in lines if "/ zz-broken:" in ln))
+    assert "NotJSONError" in "\n".join(lines[broken : broken + 4]), cli.stderr
+
+
+def test_hung_submission_is_killed_with_its_kernel(graded_class):
+    course, _, _, seconds, pid_file = graded_class
+    kernel = int(pid_file.read_text())
+    deadline = time.monotonic() + 10
+    while psutil.pid_exists(kernel) and time.monotonic() < deadline:
+        if psutil.Process(kernel).status() == psutil.STATUS_ZOMBIE:
+            break
+        time.sleep(0.2)
+    alive = psutil.pid_exists(kernel) and psutil.Process(kernel).status() != "zombie"
+    assert not alive, "the hung submission's kernel outlived the time limit"
+    assert seconds < 3 * TIME_LIMIT
+
+
+def test_report_pass_rates_messages_and_png(graded_class):
+    course, _, _, _, _ = graded_class
+    done = classgrade_cli(course.root, "report", *ASSIGNMENTS, "--out", "reports")
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = course.root / "reports"
+    png = (out / "class-report.png").read_bytes()
+    assert png.startswith(b"\x89PNG")
+    grades = (out / "grades.csv").read_text().splitlines()
+    assert grades[0].startswith("assignment,duedate,timestamp,student_id")
+    assert len(grades) == 1 + 8 * len(ASSIGNMENTS)  # export lists every student x assignment
+
+    rows = [ln.split(",") for ln in (out / "pass-rates.csv").read_text().splitlines()[1:]]
+    for a, test, _, passed, total, _ in rows:
+        want = sum(course.expected[st][a][test] > 0 for st in course.students)
+        extra = 1  # zz-hangs / zz-broken: in the gradebook with zero scores
+        assert (int(passed), int(total)) == (want, len(course.students) + extra), (a, test)
+        assert f"{a}  " in done.stdout and test in done.stdout
+
+    messages = (out / "failure-messages.csv").read_text()
+    failing = {(a, t) for a, t, _, p, n, _ in rows if int(p) < int(n)}
+    for a, t in failing:
+        assert f"{a},{t}," in messages
+    assert "not graded (no autograded notebook)" in messages
+
+
+def test_collect_flat_and_folder_archives(tmp_path):
+    root = tmp_path / "course"
+    name = ASSIGNMENTS[1]
+    (root / "release" / name).mkdir(parents=True)
+    shutil.copy(ROOT / "nbgrader_config.py", root)
+    shutil.copy(ROOT / "release" / name / f"{name}.ipynb", root / "release" / name)
+    text = nbformat.writes(nbformat.v4.new_notebook())
+    flat, folders = tmp_path / "flat.zip", tmp_path / "folders.zip"
+    with zipfile.ZipFile(flat, "w") as zf:
+        zf.writestr(f"ann_1234_attempt_2024-05-01_{name}.ipynb", text)
+        zf.writestr(f"bo_{name}.ipynb", text)
+        zf.writestr("readme.txt", "not a notebook")
+    with zipfile.ZipFile(folders, "w") as zf:
+        zf.writestr(f"export/cy/{name}.ipynb", text)
+        zf.writestr(f"export/dee/{name}.ipynb", text)
+    done = classgrade_cli(root, "collect", name, str(flat), timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "flat convention" in done.stdout
+    done = classgrade_cli(root, "collect", name, str(folders), timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "folders convention" in done.stdout
+    for student in ("ann", "bo", "cy", "dee"):
+        assert (root / "submitted" / student / name / f"{name}.ipynb").exists(), student
+
+
+def test_synthetic_class_choice_is_seeded():
+    kinds = ["reference", "blank", "mutant-0", "mutant-1", "mutant-2"]
+    students = synthetic_class.student_names(40)
+    one = synthetic_class.choose_kinds(students, ASSIGNMENTS, kinds, seed=5)
+    assert one == synthetic_class.choose_kinds(students, ASSIGNMENTS, kinds, seed=5)
+    assert one != synthetic_class.choose_kinds(students, ASSIGNMENTS, kinds, seed=6)
+    drawn = {k for per in one.values() for k in per.values()}
+    assert {"reference", "blank"} <= drawn and any(k.startswith("mutant") for k in drawn)
+
+
+@pytest.mark.parametrize(
+    "module",
+    [classgrade, _classgrade_autograde, _classgrade_collect, _classgrade_report, synthetic_class],
+)
+def test_docstring_examples(module):
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted > 0

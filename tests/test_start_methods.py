@@ -1,0 +1,77 @@
+"""The process notebooks run under every start method, not only under Linux's default (fork).
+
+Spawn is the default on macOS and Windows, forkserver on Linux from Python 3.14. Each source
+notebook whose cells start processes is executed with one extra first cell,
+`multiprocessing.set_start_method(<method>, force=True)`, and must run without an error and
+without stderr output, exactly as under the default method (tests/test_notebooks.py).
+"""
+
+import multiprocessing
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbformat import v4
+
+from course.syllabus import NAMES, notebook_path
+from tests.nbgrader_harness import ROOT
+
+METHODS = [m for m in ("spawn", "forkserver") if m in multiprocessing.get_all_start_methods()]
+MARKERS = ("multiprocessing", "ProcessPoolExecutor")
+
+
+def starts_processes(name: str) -> bool:
+    path = ROOT / notebook_path(name)
+    if not path.exists():
+        return False
+    nb = nbformat.read(path, 4)
+    return any(c.cell_type == "code" and any(m in c.source for m in MARKERS) for c in nb.cells)
+
+
+PROCESS_NOTEBOOKS = [name for name in NAMES if starts_processes(name)]
+
+
+def force_start_method(nb, method: str):
+    cell = v4.new_code_cell(
+        f"import multiprocessing\nmultiprocessing.set_start_method({method!r}, force=True)"
+    )
+    cell.id = "force-start-method"
+    last = v4.new_code_cell("import multiprocessing\nprint(multiprocessing.get_start_method())")
+    last.id = "show-start-method"
+    nb.cells = [cell, *nb.cells, last]
+    return nb
+
+
+def problems(nb) -> list[str]:
+    found = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.output_type == "error":
+                found.append(f"[{cell.get('id')}] {out.ename}: {out.evalue}")
+            elif out.get("name") == "stderr":
+                found.append(f"[{cell.get('id')}] stderr: {out.text[:300]}")
+    return found
+
+
+def test_the_process_notebooks_are_found():
+    assert {"03-multiprocessing", "04-ipc"} <= set(PROCESS_NOTEBOOKS), PROCESS_NOTEBOOKS
+
+
+@pytest.mark.xdist_group("start-methods")
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("name", PROCESS_NOTEBOOKS)
+def test_source_notebook_runs_under(name, method):
+    path = ROOT / notebook_path(name)
+    nb = force_start_method(nbformat.read(path, 4), method)
+    client = NotebookClient(
+        nb,
+        timeout=120,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    client.execute()
+    found = problems(nb)
+    assert not found, f"{name} under {method}:\n" + "\n".join(found)
+    shown = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    assert shown.strip() == method, f"start method at the end: {shown.strip()!r}, not {method}"

@@ -7,7 +7,8 @@ PYTEST_WORKERS ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)  # nbgrader runs `alembic` and `jupyter` from PATH
 
-.PHONY: setup browser lab test quick format lint release grading-stress reliability test-pythons bench clean
+.PHONY: setup browser lab test quick format lint release grade-class grading-stress reliability \
+	test-postgres test-pythons bench clean
 
 setup: $(VENV)/.installed ## create .venv and install the course with its test tools
 
@@ -40,11 +41,22 @@ format: setup ## canonical notebooks, ruff format
 release: setup ## regenerate release/ from source/ with nbgrader generate_assignment
 	$(PY) scripts/notebooks.py release
 
+ASSIGNMENTS ?= $(notdir $(wildcard source/[0-9]*))
+grade-class: setup ## TAs: autograde submitted/ in parallel (WORKERS=cores), then reports/
+	$(PY) -m course.classgrade autograde $(ASSIGNMENTS) $(if $(WORKERS),--workers $(WORKERS)); \
+	status=$$?; $(PY) -m course.classgrade report $(ASSIGNMENTS) && exit $$status
+
 grading-stress: setup ## every grading check against its corpus, 50 times
 	GRADING_REPEAT=50 $(PY) -m pytest -q tests/test_grading_*.py
 
 reliability: setup ## autograde every corpus: reference and mutants 20 times, adversarial cases once
 	$(PY) -m tests.reliability --copies 20 --workers $(PYTEST_WORKERS)
+
+test-postgres: setup ## classgrade with a PostgreSQL gradebook on a real local server (root for apt)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+	$(PY) -m pip install -q 'psycopg[binary]'
+	$(PY) -m pytest -q -m slow tests/test_classgrade_postgres.py
 
 PYTHON_VERSIONS ?= 3.12 3.13
 PACKAGE_TEST_DEPS := pytest pytest-timeout nbclient nbformat ipykernel matplotlib gevent greenlet requests
@@ -59,8 +71,9 @@ test-pythons: ## the course package tests under each other pyenv CPython present
 			tests/test_servers.py tests/test_grading_*.py || exit 1; \
 	done
 
-bench: setup ## timeline and grading benchmarks (ratios measured in one run)
+bench: setup ## timeline and class-grading benchmarks (ratios measured in one run)
 	$(PY) benchmarks/bench_timeline.py
+	$(PY) benchmarks/bench_classgrade.py
 
 clean:
 	rm -rf $(VENV) .venv-3.* .pytest_cache gradebook.db

@@ -89,15 +89,26 @@ def sqlite_url(db_url: str, busy_timeout: float) -> str:
     return f"{db_url}{'&' if urlsplit(db_url).query else '?'}timeout={busy_timeout:g}"
 
 
-def course_id(root: Path) -> str:
-    """The `CourseDirectory.course_id` that the course's nbgrader_config.py sets."""
+def course_setting(root: Path, name: str, default: str) -> str:
+    """`CourseDirectory.<name>` as the course's nbgrader_config.py sets it, else `default`."""
     from traitlets.config.loader import PyFileConfigLoader
 
     path = Path(root) / "nbgrader_config.py"
     if not path.exists():
-        return "default_course"
+        return default
     cfg = PyFileConfigLoader(path.name, str(path.parent)).load_config()
-    return cfg.CourseDirectory.get("course_id", "default_course")
+    return cfg.CourseDirectory.get(name, default)
+
+
+def course_id(root: Path) -> str:
+    """The `CourseDirectory.course_id` that the course's nbgrader_config.py sets."""
+    return course_setting(root, "course_id", "default_course")
+
+
+def default_db_url(root: Path) -> str:
+    """The gradebook every nbgrader command of the course uses: the config's `db_url`, if it
+    sets one (a PostgreSQL server, say), else `gradebook.db` in the course root."""
+    return course_setting(root, "db_url", f"sqlite:///{Path(root) / 'gradebook.db'}")
 
 
 def prepare_gradebook(db_url: str, root: Path, jobs: list[Job]) -> list[Job]:
@@ -105,7 +116,7 @@ def prepare_gradebook(db_url: str, root: Path, jobs: list[Job]) -> list[Job]:
 
     Concurrent autogrades would otherwise race to insert the same student (IntegrityError).
     """
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import Gradebook
 
     missing = []
     with Gradebook(db_url, course_id(root)) as gb:
@@ -120,7 +131,6 @@ def prepare_gradebook(db_url: str, root: Path, jobs: list[Job]) -> list[Job]:
                     f"(run `nbgrader generate_assignment {job.assignment}` first)"
                 )
                 missing.append(job)
-    del MissingEntry
     return missing
 
 
@@ -282,11 +292,11 @@ def autograde(
     """Autograde every submission of `assignments` with `workers` parallel nbgrader processes.
 
     Returns one `Job` per submission (its `reasons` say why it failed, empty if graded).
-    `db_url` defaults to the course's `gradebook.db`; SQLite URLs get a busy timeout.
+    `db_url` defaults to the course's (`default_db_url`); SQLite URLs get a busy timeout.
     """
     root = Path(root).resolve()
     workers = workers or os.cpu_count() or 1
-    url = sqlite_url(db_url or f"sqlite:///{root / 'gradebook.db'}", busy_timeout)
+    url = sqlite_url(db_url or default_db_url(root), busy_timeout)
     jobs = find_jobs(root, assignments)
     if not jobs:
         return []

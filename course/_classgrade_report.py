@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from course._classgrade_autograde import course_id, nbgrader_env
+from course._classgrade_autograde import course_id, default_db_url, nbgrader_env
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -270,7 +270,7 @@ def report(root: Path, assignments: list[str] | None, out: Path, db_url: str | N
     """Export grades, write the pass-rate and message CSVs and the PNG into `out`; return them."""
     root = Path(root).resolve()
     out = Path(out) if Path(out).is_absolute() else root / out
-    url = db_url or f"sqlite:///{root / 'gradebook.db'}"
+    url = db_url or default_db_url(root)
     exported = export_grades(root, out, url)
     data = collect_report(root, assignments, url)
     rates, messages = write_csvs(data, out)

@@ -10,7 +10,8 @@ Run from the course root (the folder with nbgrader_config.py)::
 submission, `--workers` at a time, each in its own process group with a time limit, and prints a
 progress line on stderr and a summary of failures (timeouts, nbgrader's ERROR lines). It is
 correct with the SQLite gradebook (students created serially first, a busy timeout for the
-concurrent writes) and with a PostgreSQL `--db-url`. See docs/ta-guide.md.
+concurrent writes) and with a PostgreSQL `db_url` set in nbgrader_config.py (or `--db-url`).
+See docs/ta-guide.md.
 
 The pieces are importable; a parser is all this module adds:
 
@@ -59,7 +60,8 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument(
         "--time-limit", type=float, default=600.0, help="seconds per submission (default 600)"
     )
-    g.add_argument("--db-url", help="gradebook URL (default: sqlite gradebook.db of the course)")
+    db_help = "gradebook URL (default: nbgrader_config.py's db_url, else gradebook.db)"
+    g.add_argument("--db-url", help=db_help)
     g.add_argument(
         "--busy-timeout", type=float, default=60.0, help="SQLite busy timeout, s (default 60)"
     )
@@ -71,7 +73,7 @@ def parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="grades.csv, pass rates, failure messages, one PNG")
     r.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: all")
     r.add_argument("--out", type=Path, default=Path("reports"))
-    r.add_argument("--db-url")
+    r.add_argument("--db-url", help=db_help)
     return p
 
 

@@ -13,9 +13,10 @@ from tests.mutants import by_assignment, submissions  # noqa: E402
 
 MUTANTS = by_assignment()
 ASSIGNMENTS = [name for name in NAMES if (ROOT / notebook_path(name)).exists()]
-REFERENCE_RUNS = int(os.environ.get("REFERENCE_RUNS", "3"))
+REFERENCE_RUNS = int(os.environ.get("REFERENCE_RUNS", "5"))
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook turns the marks into "@group" node ids
 def pytest_collection_modifyitems(items):
     """Keep the tests that share one expensive module-scoped fixture instance on one xdist worker.
 
@@ -29,13 +30,33 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.xdist_group(f"grade-{callspec.params['graded']}"))
 
 
-@pytest.fixture(scope="session", params=ASSIGNMENTS)
+_GRADED: dict[str, object] = {}
+
+
+@pytest.fixture(params=ASSIGNMENTS)
 def graded(request, tmp_path_factory):
-    """One autograde run of an assignment with reference, blank and mutant submissions."""
+    """One autograde run of an assignment with reference, blank and mutant submissions.
+
+    Cached by hand rather than with `scope="session"`: pytest keeps one instance of a
+    parametrized higher-scoped fixture at a time and re-creates it whenever the test order
+    switches between parameters (which xdist's scheduling does), grading an assignment twice.
+    A failed grading is cached too, so every test of that assignment reports it once.
+    """
+    name = request.param
+    if name not in _GRADED:
+        try:
+            _GRADED[name] = grade_corpus(name, tmp_path_factory.mktemp(name))
+        except Exception as exc:  # noqa: BLE001 - re-raised below, in every test that asks
+            _GRADED[name] = exc
+    if isinstance(_GRADED[name], Exception):
+        raise _GRADED[name]
+    return _GRADED[name]
+
+
+def grade_corpus(name: str, tmp):
     from tests.nbgrader_harness import GradingRun  # nbgrader is not needed by every test run
 
-    name = request.param
-    run = GradingRun(tmp_path_factory.mktemp(name), name)
+    run = GradingRun(tmp, name)
     for i in range(REFERENCE_RUNS):
         run.submit(f"reference-{i}", run.reference())
     run.submit("blank", run.release_nb())

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from nbformat.v4 import new_code_cell
 
-from tests.mutants import Mutant, by_assignment
+from tests.mutants import Mutant, by_assignment, submissions
 from tests.nbgrader_harness import GradingRun, grade_cells
 
 FULL, MUTANT, ZERO, MISSING = "full marks", "the mutant's score", "zero", "flagged, not graded"
@@ -126,8 +126,14 @@ def _insert_before(nb, grade_id: str, src: str):
     return nb
 
 
-def corpus(run: GradingRun, mutants: list[Mutant] | None = None, adversarial=True):
-    """Every submission for `run.assignment`, each with its expected scores."""
+def corpus(
+    run: GradingRun, mutants: list[Mutant] | None = None, adversarial=True, group_mutants=False
+):
+    """Every submission for `run.assignment`, each with its expected scores.
+
+    With `group_mutants`, one submission carries a mutant of every exercise at once (as the
+    test suite grades them: exercises are independent), so there are fewer to grade.
+    """
     mutants = by_assignment().get(run.assignment, []) if mutants is None else mutants
     cells = grade_cells(run.source_nb)
     reference = run.reference_answers()
@@ -139,10 +145,13 @@ def corpus(run: GradingRun, mutants: list[Mutant] | None = None, adversarial=Tru
             "blank", "blank", "blank release", run.release_nb(), expect=dict.fromkeys(cells, 0.0)
         ),
     ]
-    for k, m in enumerate(mutants):
-        expect = {g: 0.0 if g in m.fails else p for g, p in cells.items()}
-        nb = run.with_answers({**reference, m.cell: m.code})
-        out.append(Submission(f"mutant-{k}", "mutant", f"{m.cell}: {m.name}", nb, expect=expect))
+    groups = submissions(mutants) if group_mutants else [({m.cell: m.code}, [m]) for m in mutants]
+    for k, (answers, carried) in enumerate(groups):
+        failing = {g for m in carried for g in m.fails}
+        expect = {g: 0.0 if g in failing else p for g, p in cells.items()}
+        nb = run.with_answers({**reference, **answers})
+        name = " + ".join(f"{m.cell}: {m.name}" for m in carried)
+        out.append(Submission(f"mutant-{k}", "mutant", name, nb, expect=expect))
     if not adversarial:
         return out
 
@@ -242,12 +251,15 @@ def submit_all(
     return placed
 
 
-def check(run: GradingRun, student: str, sub: Submission) -> str:
-    """'' if the graded outcome is the expected one, else what went wrong."""
+def check(run: GradingRun, student: str, sub: Submission, log: str | None = None) -> str:
+    """'' if the graded outcome is the expected one, else what went wrong.
+
+    `log` is nbgrader's output for this submission (default: the run's last autograde).
+    """
     if sub.expect is None:
         if run.autograded_nb(student) is not None:
             return "graded, but should have been flagged"
-        return "" if student in run.log() else "not named in nbgrader's log"
+        return "" if student in (run.log() if log is None else log) else "not named in the log"
     try:
         scores = run.scores(student)
     except Exception as exc:  # noqa: BLE001 - the gradebook has no such submission

@@ -75,11 +75,16 @@ def assignment_run(root: Path, assignment: str) -> GradingRun:
     return run
 
 
-def make_course(tmp: Path, assignments: list[str]) -> Path:
-    """A fresh course directory under `tmp` with `assignments` generated into its gradebook."""
+def make_course(tmp: Path, assignments: list[str], config: str = "") -> Path:
+    """A fresh course directory under `tmp` with `assignments` generated into its gradebook.
+
+    `config` is appended to the course's copy of nbgrader_config.py (a `db_url`, say).
+    """
     root = Path(tmp) / "course"
     (root / "source").mkdir(parents=True)
     shutil.copy(ROOT / "nbgrader_config.py", root)
+    with open(root / "nbgrader_config.py", "a", encoding="utf-8") as f:
+        f.write(config)
     for name in assignments:
         shutil.copytree(ROOT / "source" / name, root / "source" / name)
         done = nbgrader(["generate_assignment", name, "--force"], root)
@@ -108,11 +113,15 @@ class SyntheticClass:
 
 
 def build_class(
-    tmp: Path, students: int = 6, assignments: list[str] | None = None, seed: int = 0
+    tmp: Path,
+    students: int = 6,
+    assignments: list[str] | None = None,
+    seed: int = 0,
+    config: str = "",
 ) -> SyntheticClass:
     """Build a course under `tmp` and hand in one corpus submission per student and assignment."""
     assignments = assignments or available_assignments()
-    root = make_course(tmp, assignments)
+    root = make_course(tmp, assignments, config)
     names = student_names(students)
     pools: dict[str, dict[str, Submission]] = {}
     for a in assignments:

@@ -48,6 +48,10 @@ def _no_lock(run):
     return run.with_answers({**run.reference_answers(), "counter-solution": NO_LOCK})
 
 
+# one grading run shared by the module's tests: keep them on one xdist worker
+pytestmark = pytest.mark.xdist_group("adversarial")
+
+
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
     run = GradingRun(tmp_path_factory.mktemp("adversarial"), ASSIGNMENT)

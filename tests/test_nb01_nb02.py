@@ -59,7 +59,10 @@ def test_nb02_daemon_script_variants():
         return [line.split(" ", 1)[1] for line in lines]
 
     both = said(run("music", "blog"))
-    assert "end music" not in both and "end blog" not in both and both[-1] == "program exits", both
+    # Daemon threads are cut off: neither ends. (Under load a daemon may even print its first
+    # line after "program exits", so the order of the begin lines is not asserted.)
+    assert "end music" not in both and "end blog" not in both, both
+    assert both.index("end") < both.index("program exits"), both
     blog_daemon = said(run("blog"))
     assert "end music" in blog_daemon and "end blog" not in blog_daemon, blog_daemon
     no_daemon = said(run())

@@ -26,9 +26,8 @@ lab: setup ## open the course index in JupyterLab
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port=$(JUPYTER_PORT) \
 		$(if $(filter 0,$(shell id -u)),--allow-root) index.ipynb
 
-test: setup browser ## every test: lint, notebooks, release sync, real nbgrader grading, browser
+test: setup browser ## every test: lint, notebooks, release sync, real grading, browser, other Pythons
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -q
-	$(MAKE) --no-print-directory test-pythons
 
 quick: setup ## the course package and repository checks only (seconds)
 	$(PY) -m pytest -q tests/test_repository.py tests/test_timeline.py tests/test_grading_*.py

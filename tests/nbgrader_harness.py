@@ -11,6 +11,7 @@ and exposes the per-cell scores read through nbgrader's Gradebook API.
     run.scores("alice")          # {"counter-tests": (2.0, 2.0), ...}  (score, max_score)
 """
 
+import io
 import os
 import re
 import shutil
@@ -132,9 +133,23 @@ class GradingRun:
         path.write_text(text, encoding="utf-8")
         return path
 
-    def autograde(self, timeout: float = 900) -> subprocess.CompletedProcess:
+    def autograde(self, timeout: float = 900, workers: int = 1) -> subprocess.CompletedProcess:
+        """Autograde every submission: one stock `nbgrader autograde` run, or with `workers` > 1
+        one stock `nbgrader autograde --student` per submission, `workers` at a time
+        (course.classgrade); the result then carries all their output, and a non-zero return
+        code if any of them failed."""
         start = time.perf_counter()
-        self.result = nbgrader(["autograde", self.assignment, "--force"], self.root, timeout)
+        if workers == 1:
+            self.result = nbgrader(["autograde", self.assignment, "--force"], self.root, timeout)
+        else:
+            from course.classgrade import autograde
+
+            jobs = autograde(
+                self.root, [self.assignment], workers, time_limit=timeout, stream=io.StringIO()
+            )
+            output = "\n".join(job.output for job in jobs)
+            failed = any(job.failed for job in jobs)
+            self.result = subprocess.CompletedProcess(["classgrade"], int(failed), output, "")
         self.seconds = time.perf_counter() - start
         return self.result
 

@@ -16,7 +16,7 @@ import argparse
 import sys
 import tempfile
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from statistics import mean
 
@@ -57,19 +57,25 @@ def grade_assignment(name: str, copies: int, jobs: int, workdir: Path) -> list[d
     return rows
 
 
-def print_table(rows: list[dict]) -> None:
-    print(f"{'assignment':22} {'kind':11} {'case':60} {'ok/runs':>8} {'s/run':>6}  problem")
+HEADER = f"{'assignment':22} {'kind':11} {'case':60} {'ok/runs':>8} {'s/run':>6}  problem"
+
+
+def table_rows(rows: list[dict]) -> str:
+    lines = []
     for r in rows:
         rate = f"{r['ok']}/{r['runs']}"
-        case = r["case"][:60]
-        seconds = f"{r['seconds']:6.1f}"
-        print(f"{r['assignment']:22} {r['kind']:11} {case:60} {rate:>8} {seconds}  {r['problem']}")
+        case, seconds = r["case"][:60], f"{r['seconds']:6.1f}"
+        lines.append(
+            f"{r['assignment']:22} {r['kind']:11} {case:60} {rate:>8} {seconds}  {r['problem']}"
+        )
+    return "\n".join(lines)
+
+
+def totals(rows: list[dict]) -> str:
     bad = [r for r in rows if r["ok"] != r["runs"]]
     total = sum(r["runs"] for r in rows)
-    print(
-        f"\n{total - sum(r['runs'] - r['ok'] for r in rows)} of {total} gradings as expected; "
-        f"{len(bad)} case(s) with a wrong outcome"
-    )
+    ok = total - sum(r["runs"] - r["ok"] for r in rows)
+    return f"{ok} of {total} gradings as expected; {len(bad)} case(s) with a wrong outcome"
 
 
 def main(argv=None) -> int:
@@ -80,11 +86,17 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="submissions at a time, each")
     args = parser.parse_args(argv)
     names = args.assignments or [n for n in NAMES if (ROOT / notebook_path(n)).exists()]
+    rows = []
+    print(HEADER, flush=True)  # each assignment's rows as soon as it is graded
     with tempfile.TemporaryDirectory(prefix="reliability-") as tmp:
         with ThreadPoolExecutor(args.workers) as pool:
-            grade = lambda n: grade_assignment(n, args.copies, args.jobs, Path(tmp))  # noqa: E731
-            rows = [row for rows in pool.map(grade, names) for row in rows]
-    print_table(rows)
+            futures = [
+                pool.submit(grade_assignment, n, args.copies, args.jobs, Path(tmp)) for n in names
+            ]
+            for future in as_completed(futures):
+                rows += future.result()
+                print(table_rows(future.result()), flush=True)
+    print("\n" + totals(rows))
     return 0 if all(r["ok"] == r["runs"] for r in rows) else 1
 
 

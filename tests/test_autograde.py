@@ -1,15 +1,16 @@
 """Every assignment, graded for real: reference solutions, blank releases and mutants.
 
-One stock `nbgrader autograde` run per assignment (the `graded` fixture in conftest.py) grades
-all its submissions; scores are read from the gradebook. REFERENCE_RUNS (default 3) sets how many
-copies of the reference solution are graded, to catch a flaky hidden test; `make reliability`
-grades 20 copies of everything.
+The `graded` fixture in conftest.py grades all of an assignment's submissions in one stock
+`nbgrader autograde` run (GRADING_WORKERS > 1: one run per submission, that many at a time);
+scores are read from the gradebook. `reference_runs` (5 for 01-04, 3 for the others, env
+REFERENCE_RUNS) copies of the reference solution are graded, to catch a flaky hidden test;
+`make reliability` grades 20 copies of everything.
 """
 
 import html
 import re
 
-from tests.conftest import MUTANTS, REFERENCE_RUNS
+from tests.conftest import MUTANTS, reference_runs
 from tests.nbgrader_harness import grade_cells, hidden_test_lines, notebook_text
 
 
@@ -29,7 +30,7 @@ def test_autograde_run_is_clean(graded):
 
 def test_reference_gets_full_marks_every_time(graded):
     cells = grade_cells(graded.source_nb)
-    for i in range(REFERENCE_RUNS):
+    for i in range(reference_runs(graded.assignment)):
         scores = graded.scores(f"reference-{i}")
         nb = graded.autograded_nb(f"reference-{i}")
         for grade_id, points in cells.items():

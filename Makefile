@@ -26,7 +26,8 @@ lab: setup ## open the course index in JupyterLab
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port=$(JUPYTER_PORT) \
 		$(if $(filter 0,$(shell id -u)),--allow-root) index.ipynb
 
-test: setup browser ## every test: lint, notebooks, release sync, real grading, browser, other Pythons
+test: ## every test: lint, notebooks, release sync, real grading, browser, other Pythons
+	$(MAKE) --no-print-directory -j2 setup browser  # pip and apt-get side by side
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -q
 
 quick: setup ## the course package and repository checks only (seconds)

@@ -29,22 +29,25 @@ SOLUTION_RE = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
 HIDDEN_RE = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
 
 
-def nbgrader(args: list[str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
-    """Run a stock nbgrader command in `cwd`; output is captured for error messages.
-
-    nbgrader runs `alembic` from PATH when it creates a gradebook, so this environment's
-    scripts folder goes first on PATH (pytest may have been started without activating it).
-    """
+def run_module(module: str, args: list[str], cwd: Path, timeout: float = 900, **env):
+    """`python -m module args` in `cwd` with this environment's scripts first on PATH (nbgrader
+    runs `alembic` from PATH, and pytest may run without the venv activated); `env` adds
+    variables. Output is captured for error messages."""
     bin_dir = str(Path(sys.executable).parent)
-    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+    path = bin_dir + os.pathsep + os.environ.get("PATH", "")
     return subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args],
+        [sys.executable, "-m", module, *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=env,
+        env={**os.environ, "PATH": path, **env},
     )
+
+
+def nbgrader(args: list[str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
+    """Run a stock nbgrader command in `cwd`."""
+    return run_module("nbgrader", args, cwd, timeout)
 
 
 def grade_cells(nb) -> dict[str, float]:

@@ -10,10 +10,7 @@ invalid JSON (reported with nbgrader's ERROR).
 """
 
 import doctest
-import os
 import shutil
-import subprocess
-import sys
 import time
 import zipfile
 
@@ -23,7 +20,7 @@ import pytest
 
 from course import _classgrade_autograde, _classgrade_collect, _classgrade_report, classgrade
 from tests import synthetic_class
-from tests.nbgrader_harness import ROOT
+from tests.nbgrader_harness import ROOT, run_module
 
 ASSIGNMENTS = ["01-os-processes-threads", "05-locks"]
 STUDENTS = 4
@@ -47,15 +44,7 @@ def read_grades(root, assignments, db_url=None) -> dict[tuple[str, str], dict[st
 
 
 def classgrade_cli(root, *args, timeout=900):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "course.classgrade", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-    )
+    return run_module("course.classgrade", list(args), root, timeout, PYTHONPATH=str(ROOT))
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from nbformat.v4 import new_code_cell
 
-from tests.mutants import Mutant, by_assignment, submissions
+from tests.mutants import Mutant, alternatives_by_assignment, by_assignment, submissions
 from tests.nbgrader_harness import GradingRun, grade_cells
 
 FULL, MUTANT, ZERO, MISSING = "full marks", "the mutant's score", "zero", "flagged, not graded"
@@ -26,7 +26,7 @@ FULL, MUTANT, ZERO, MISSING = "full marks", "the mutant's score", "zero", "flagg
 @dataclass
 class Submission:
     student: str
-    kind: str  # reference | blank | mutant | adversarial
+    kind: str  # reference | blank | mutant | alternative | adversarial
     name: str
     content: object  # a notebook, or raw text for a broken file
     filename: str | None = None
@@ -152,6 +152,16 @@ def corpus(
         nb = run.with_answers({**reference, **answers})
         name = " + ".join(f"{m.cell}: {m.name}" for m in carried)
         out.append(Submission(f"mutant-{k}", "mutant", name, nb, expect=expect))
+    alternatives = alternatives_by_assignment().get(run.assignment, [])
+    groups = (
+        submissions(alternatives)
+        if group_mutants
+        else [({a.cell: a.code}, [a]) for a in alternatives]
+    )
+    for k, (answers, carried) in enumerate(groups):
+        nb = run.with_answers({**reference, **answers})
+        name = " + ".join(f"{a.cell}: {a.name}" for a in carried)
+        out.append(Submission(f"alternative-{k}", "alternative", name, nb, expect=full))
     if not adversarial:
         return out
 

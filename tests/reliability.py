@@ -5,8 +5,8 @@
 
 Each assignment is graded in its own temporary course (own gradebook), `--workers` assignments
 at a time, each with `--jobs` submissions at a time through `course.classgrade` (one stock
-`nbgrader autograde --student` per submission, so every case gets its own time). Reference and
-mutant submissions are graded `--copies` times each, as separate students; mutants are grouped
+`nbgrader autograde --student` per submission, so every case gets its own time). Reference,
+mutant and alternative submissions are graded `--copies` times each, as separate students; mutants are grouped
 as in the test suite (one submission carries a mutant of each exercise), so a row names every
 mutant it carries. Adversarial cases are graded once. Exit status 1 if any outcome differs from
 the one the corpus expects.
@@ -32,7 +32,7 @@ def grade_assignment(name: str, copies: int, jobs: int, workdir: Path) -> list[d
     subs = corpus(run, group_mutants=True)
     placed = {}
     for sub in subs:
-        repeated = sub.kind in ("reference", "mutant")
+        repeated = sub.kind in ("reference", "mutant", "alternative")
         placed |= submit_all(run, [sub], copies=copies if repeated else 1)
     graded = {job.student: job for job in autograde(run.root, [name], workers=jobs)}
     by_case = defaultdict(list)

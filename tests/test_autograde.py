@@ -1,4 +1,5 @@
-"""Every assignment, graded for real: reference solutions, blank releases and mutants.
+"""Every assignment, graded for real: reference solutions, blank releases, mutants (mistakes and
+cheats) and correct alternatives.
 
 The `graded` fixture in conftest.py grades all of an assignment's submissions in one stock
 `nbgrader autograde` run (GRADING_WORKERS > 1: one run per submission, that many at a time);
@@ -9,8 +10,9 @@ REFERENCE_RUNS) copies of the reference solution are graded, to catch a flaky hi
 
 import html
 import re
+from pathlib import Path
 
-from tests.conftest import MUTANTS, reference_runs
+from tests.conftest import ALTERNATIVES, MUTANTS, reference_runs
 from tests.nbgrader_harness import grade_cells, hidden_test_lines, notebook_text
 
 
@@ -67,12 +69,71 @@ def test_each_mutant_loses_exactly_its_points(graded):
                 assert m.expect in text, f"{m.name}: message lacks {m.expect!r}\n{text[-2000:]}"
 
 
-def test_every_exercise_has_three_mutants(graded):
-    solutions = set(graded.reference_answers())
-    per_cell = {cell: 0 for cell in solutions}
+def test_correct_alternatives_get_full_marks(graded):
+    cells = grade_cells(graded.source_nb)
+    for k, (_, alternatives) in enumerate(graded.alternative_groups):
+        student = f"alternative-{k}"
+        scores = graded.scores(student)
+        nb = graded.autograded_nb(student)
+        who = ", ".join(f"{a.cell}: {a.name}" for a in alternatives)
+        for grade_id, points in cells.items():
+            assert scores[grade_id] == (points, points), (
+                f"{student} ({who}): {grade_id} scored {scores[grade_id]}\n"
+                + cell_text(nb, grade_id)[-2000:]
+            )
+
+
+def test_every_exercise_has_mutants_cheats_and_alternatives(graded):
+    """At least 3 realistic mistakes, 2 cheats and 2 correct alternatives per graded exercise."""
+    counts = {cell: [0, 0, 0] for cell in graded.reference_answers()}
     for m in MUTANTS.get(graded.assignment, []):
-        per_cell[m.cell] += 1
-    assert all(n >= 3 for n in per_cell.values()), per_cell
+        counts[m.cell][0 if m.kind == "mistake" else 1] += 1
+    for a in ALTERNATIVES.get(graded.assignment, []):
+        counts[a.cell][2] += 1
+    short = {c: n for c, n in counts.items() if n[0] < 3 or n[1] < 2 or n[2] < 2}
+    assert not short, f"(mistakes, cheats, alternatives) per exercise: {short}"
+
+
+GRADING_SOURCE = Path(__file__).resolve().parent.parent / "course" / "grading"
+# Failures that are not a comparison of values (a hang, a crash, a broken rule) say what happened.
+NOT_A_COMPARISON = ("Timed out", "not written yet", "deadlock", "raised", "ended the process")
+LONGEST: dict[str, int] = {}
+
+
+def grading_source_lines() -> set[str]:
+    """Distinctive lines of the grading library's own source (none may show in a failure)."""
+    lines = set()
+    for path in GRADING_SOURCE.glob("*.py"):
+        for line in path.read_text().splitlines():
+            line = line.strip()
+            if len(line) > 24 and not line.startswith(("#", '"', "'")):
+                lines.add(line)
+    return lines
+
+
+def test_failure_messages_can_be_acted_on(graded):
+    """Every failing test cell of a mutant or cheat names what was expected and what the student's
+    code gave (or what happened instead: a hang, a crash, a broken rule) and shows no line of the
+    grading library; the longest failure output is printed."""
+    library = grading_source_lines()
+    longest = (0, "")
+    for k, (_, mutants) in enumerate(graded.mutant_groups):
+        nb = graded.autograded_nb(f"mutant-{k}")
+        for m in mutants:
+            for grade_id in m.fails:
+                text = cell_text(nb, grade_id)
+                shown = [ln.strip() for ln in text.splitlines() if ln.strip()]
+                leaked = [ln for ln in shown if ln in library]
+                assert not leaked, f"{m.name}: grading-library source in the output: {leaked[:3]}"
+                compares = re.search(r"expected\b.*\b(got|returned|gave)\b", text, re.I | re.S)
+                assert compares or any(w in text for w in NOT_A_COMPARISON), (
+                    f"{m.name}: the failure names neither expected vs actual nor what happened\n"
+                    + text[-2000:]
+                )
+                if len(shown) > longest[0]:
+                    longest = (len(shown), f"{m.cell}: {m.name}")
+    LONGEST[graded.assignment] = longest[0]
+    print(f"{graded.assignment}: longest failure output {longest[0]} lines ({longest[1]})")
 
 
 def test_feedback_shows_results_but_no_hidden_tests(graded):

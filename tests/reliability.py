@@ -6,8 +6,9 @@
 Each assignment is graded in its own temporary course (own gradebook), `--workers` assignments
 at a time, each with `--jobs` submissions at a time through `course.classgrade` (one stock
 `nbgrader autograde --student` per submission, so every case gets its own time). Reference,
-mutant and alternative submissions are graded `--copies` times each, as separate students; mutants are grouped
-as in the test suite (one submission carries a mutant of each exercise), so a row names every
+mutant and alternative submissions are graded `--copies` times each, as separate students;
+mutants are grouped as in the test suite (one submission carries a mutant of each exercise),
+so a row names every
 mutant it carries. Adversarial cases are graded once. Exit status 1 if any outcome differs from
 the one the corpus expects.
 """

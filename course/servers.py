@@ -12,6 +12,12 @@ so nothing is left behind.
 ...     body = json.load(urllib.request.urlopen(srv.url("/item/3")))
 >>> body["item"]
 3
+
+A ``DelayServer`` also measures what it received, on the server side, where a
+client cannot fake it: every response carries a random ``"token"`` chosen by
+the server for its path (``srv.token(path)``), and ``srv.stats()`` returns
+``(requests, peak, paths)``.  Tests use them to prove that code really
+contacted the server, concurrently, and returned what the server sent.
 """
 
 from __future__ import annotations
@@ -19,10 +25,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import socket
 import socketserver
 import threading
+import weakref
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -110,10 +119,99 @@ class _Background:
 # ---------------------------------------------------------------------------
 
 
+class ServerStats(NamedTuple):
+    """What a :class:`DelayServer` received (a copy: changing it changes nothing).
+
+    >>> ServerStats(2, 2, ("/item/1", "/item/2")).peak
+    2
+    """
+
+    requests: int  #: GET requests received
+    peak: int  #: the largest number of requests being handled at the same time
+    paths: tuple[str, ...]  #: request paths (with their query) in arrival order
+
+
+class _Readings:
+    """The server-side counts of one DelayServer.
+
+    They live in the module-level ``_READINGS`` table, keyed by the server, not in
+    an attribute of the server, so code holding the server object cannot overwrite
+    them by assigning an attribute (tests that must not trust the code under test at
+    all run that code with ``run_isolated``: a forked child cannot touch the parent).
+    """
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.requests = 0
+        self.active = 0
+        self.peak = 0
+        self.paths: list[str] = []
+        self.tokens: dict[str, str] = {}
+
+    def token(self, path: str) -> str:
+        key = _token_key(path)
+        with self.lock:
+            if key not in self.tokens:
+                self.tokens[key] = secrets.token_hex(8)
+            return self.tokens[key]
+
+    def arrived(self, path: str) -> None:
+        with self.lock:
+            self.requests += 1
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+            self.paths.append(path)
+
+    def left(self) -> None:
+        with self.lock:
+            self.active -= 1
+
+    def stats(self) -> ServerStats:
+        with self.lock:
+            return ServerStats(self.requests, self.peak, tuple(self.paths))
+
+
+_READINGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _token_key(path: str) -> str:
+    """``/item/3`` for ``/item/3?delay=0.1``, ``item/3`` or ``http://host:port/item/3``."""
+    return "/" + urlsplit(path).path.lstrip("/")
+
+
+class _ReadingMethod:
+    """A method that an instance attribute cannot shadow (a data descriptor):
+    ``srv.stats = lambda: ...`` raises, ``srv.__dict__["stats"] = ...`` is ignored."""
+
+    def __init__(self, func):
+        self.func = func
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, obj, owner=None):
+        return self.func if obj is None else self.func.__get__(obj, owner)
+
+    def __set__(self, obj, value):
+        raise AttributeError(f"{self.name} is a server-side reading and cannot be replaced")
+
+    def __delete__(self, obj):
+        raise AttributeError(f"{self.name} is a server-side reading and cannot be deleted")
+
+
 class _DelayHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.0"
 
     def do_GET(self):
+        readings = _READINGS[self.server]
+        readings.arrived(self.path)
+        try:
+            self._answer(readings)
+        finally:
+            readings.left()
+
+    def _answer(self, readings):
         parts = urlsplit(self.path)
         query = parse_qs(parts.query)
         delay = float(query["delay"][0]) if "delay" in query else self.server.delay
@@ -126,6 +224,7 @@ class _DelayHandler(BaseHTTPRequestHandler):
                 "path": self.path,
                 "pid": os.getpid(),
                 "delay": delay,
+                "token": readings.token(parts.path),
             }
         ).encode()
         self.send_response(200)
@@ -141,9 +240,15 @@ class _DelayHandler(BaseHTTPRequestHandler):
 class DelayServer(_Background, ThreadingHTTPServer):
     """An HTTP server on 127.0.0.1 that answers every GET after ``delay`` seconds.
 
-    ``GET /item/<n>`` returns ``{"item": n, "path": ..., "pid": ..., "delay": ...}``;
-    ``?delay=0.05`` overrides the delay for one request.  One thread per request,
-    so concurrent clients are served concurrently.
+    ``GET /item/<n>`` returns ``{"item": n, "path": ..., "pid": ..., "delay": ...,
+    "token": ...}``; ``?delay=0.05`` overrides the delay for one request.  One
+    thread per request, so concurrent clients are served concurrently.
+
+    ``"token"`` is a random string the server chooses for each path (the query
+    does not change it), so a client cannot compute it: only a real request
+    gets it.  ``srv.token(path)`` gives it to the test; ``srv.stats()`` counts
+    requests, their peak overlap and their paths.  A request counts as handled
+    from its arrival until its answer has been written.
 
     >>> import urllib.request
     >>> srv = DelayServer(delay=0.01).start()
@@ -157,6 +262,7 @@ class DelayServer(_Background, ThreadingHTTPServer):
     def __init__(self, delay: float = 0.2, host: str = "127.0.0.1", port: int = 0):
         self.delay = delay
         self._setup_background()
+        _READINGS[self] = _Readings()
         super().__init__((host, port), _DelayHandler)
 
     def url(self, path: str = "/") -> str:
@@ -167,6 +273,34 @@ class DelayServer(_Background, ThreadingHTTPServer):
         True
         """
         return f"http://{self.host}:{self.port}/{path.lstrip('/')}"
+
+    @_ReadingMethod
+    def token(self, path: str) -> str:
+        """The random token this server sends (or will send) for ``path``.
+
+        ``path`` may be a path (``"/item/3"``), carry a query or be a full URL
+        from :meth:`url`; only the path part counts.
+
+        >>> import json, urllib.request
+        >>> with DelayServer(delay=0) as srv:
+        ...     body = json.load(urllib.request.urlopen(srv.url("/item/4?delay=0")))
+        ...     body["token"] == srv.token("/item/4") == srv.token(srv.url("item/4"))
+        True
+        """
+        return _READINGS[self].token(path)
+
+    @_ReadingMethod
+    def stats(self) -> ServerStats:
+        """A copy of ``(requests, peak, paths)``: requests received so far, the most
+        handled at the same time, and their paths in arrival order.
+
+        >>> import urllib.request
+        >>> with DelayServer(delay=0) as srv:
+        ...     _ = urllib.request.urlopen(srv.url("/item/1")).read()
+        ...     srv.stats()
+        ServerStats(requests=1, peak=1, paths=('/item/1',))
+        """
+        return _READINGS[self].stats()
 
     def handle_error(self, request, client_address):  # clients that hang up are not news
         pass

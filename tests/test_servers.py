@@ -139,3 +139,76 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(importlib.import_module("course.servers"))
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_tokens_are_random_per_path_and_served():
+    with DelayServer(delay=0) as srv:
+        first = get_json(srv.url("/item/1?delay=0"))
+        again = get_json(srv.url("/item/1"))
+        other = get_json(srv.url("/item/2"))
+        assert first["token"] == again["token"] == srv.token("/item/1")
+        assert srv.token(srv.url("item/2")) == other["token"] != first["token"]
+        assert len(first["token"]) >= 16
+        # a token asked for before any request is the one the server will send
+        promised = srv.token("/item/9")
+        assert get_json(srv.url("/item/9"))["token"] == promised
+    with DelayServer(delay=0) as other_srv:  # another server: other tokens
+        assert get_json(other_srv.url("/item/1"))["token"] != first["token"]
+
+
+def test_stats_count_requests_peak_and_paths():
+    d = 0.3
+    with DelayServer(delay=d) as srv:
+        assert srv.stats() == (0, 0, ())
+        get_json(srv.url("/item/0"))
+        assert srv.stats() == (1, 1, ("/item/0",))
+        barrier = threading.Barrier(5)
+
+        def client(i):
+            barrier.wait()
+            get_json(srv.url(f"/item/{i}"))
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(1, 6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        requests, peak, paths = srv.stats()
+        # five requests of 0.3 s started together: at least two overlap even on a loaded machine
+        assert requests == 6 and 2 <= peak <= 5
+        assert paths[0] == "/item/0" and sorted(paths[1:]) == [f"/item/{i}" for i in range(1, 6)]
+    with DelayServer(delay=0.01) as srv:  # sequential requests never overlap
+        for i in range(4):
+            get_json(srv.url(f"/item/{i}"))
+        assert srv.stats().peak == 1 and srv.stats().requests == 4
+
+
+def test_readings_cannot_be_overwritten_through_the_server():
+    with DelayServer(delay=0) as srv:
+        get_json(srv.url("/item/1"))
+        with pytest.raises(AttributeError):
+            srv.stats = lambda: (100, 100, ())
+        with pytest.raises(AttributeError):
+            srv.token = lambda path: "forged"
+        srv.__dict__["stats"] = lambda: (100, 100, ())  # ignored: a data descriptor wins
+        srv.__dict__["token"] = lambda path: "forged"
+        for name in ("requests", "peak", "paths", "_requests", "_peak"):
+            setattr(srv, name, 100)
+        stats = srv.stats()
+        assert stats == (1, 1, ("/item/1",))
+        assert srv.stats().requests == 1 and srv.token("/item/1") != "forged"
+
+
+def test_stats_from_a_forked_client_are_the_servers():
+    """Code under test in a forked child (run_isolated) cannot touch the parent's readings."""
+    from course.grading import run_isolated
+
+    with DelayServer(delay=0) as srv:
+
+        def cheat(url):
+            get_json(url)
+            DelayServer.stats = lambda self: (99, 99, ())  # only in the child
+            return srv.stats()
+
+        assert run_isolated(cheat, srv.url("/item/5"), timeout=10) == (99, 99, ())
+        assert srv.stats() == (1, 1, ("/item/5",))

@@ -29,6 +29,38 @@ NAV_TOP, NAV_BOTTOM = "nav-top", "nav-bottom"
 INDEX = "index.ipynb"
 
 
+def kernel_metadata() -> dict:
+    """The notebook metadata JupyterLab writes when it opens a notebook with this Python's kernel.
+
+    On opening, JupyterLab copies the kernel's `language_info` (its Python version included) and
+    kernelspec into the notebook and marks the notebook unsaved if they differ from the stored
+    ones. Storing exactly these keeps a notebook nobody has touched clean.
+
+    >>> meta = kernel_metadata()
+    >>> meta["kernelspec"]["name"], meta["language_info"]["pygments_lexer"]
+    ('python3', 'ipython3')
+    >>> import platform; meta["language_info"]["version"] == platform.python_version()
+    True
+    """
+    try:
+        from ipykernel.ipkernel import IPythonKernel
+
+        language_info = dict(IPythonKernel.language_info)
+    except ImportError:  # the same fields, as ipykernel 6-7 reports them
+        import platform
+
+        language_info = {
+            "codemirror_mode": {"name": "ipython", "version": 3},
+            "file_extension": ".py",
+            "mimetype": "text/x-python",
+            "name": "python",
+            "nbconvert_exporter": "python",
+            "pygments_lexer": "ipython3",
+            "version": platform.python_version(),
+        }
+    return {"kernelspec": dict(KERNELSPEC), "language_info": language_info}
+
+
 # ---------------------------------------------------------------- authoring helpers
 def md(text: str, cell_id: str | None = None):
     """A markdown cell."""
@@ -103,8 +135,9 @@ def _set_nav(nb, name: str) -> None:
 
 
 def canonical(nb, name: str | None = None) -> str:
-    """The canonical JSON text of `nb`: outputs cleared, metadata trimmed, nav regenerated."""
-    nb.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}}
+    """The canonical JSON text of `nb`: outputs cleared, metadata trimmed to what this Python's
+    kernel reports (`kernel_metadata`), nav regenerated."""
+    nb.metadata = kernel_metadata()
     nb.nbformat, nb.nbformat_minor = 4, 5
     if name in NAMES:
         _set_nav(nb, name)

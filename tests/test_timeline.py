@@ -22,7 +22,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 
-from course import timeline as timeline_module  # noqa: E402
 from course.timeline import (  # noqa: E402
     HOLDING_LOCK,
     QUEUE_GET,
@@ -508,25 +507,35 @@ def test_main_task_is_the_thread_lane():
     assert asyncio.run(main()) == "MainThread"
 
 
-@pytest.mark.parametrize(
-    "module",
-    [
-        "course.timeline",
-        "course._timeline_primitives",
-        "course._timeline_processes",
-        "course._timeline_greenlets",
-        "course._timeline_draw",
-    ],
-)
+TIMELINE_MODULES = [
+    "course.timeline",
+    "course.timeline.base",
+    "course.timeline.lanes",
+    "course.timeline.primitives",
+    "course.timeline.processes",
+    "course.timeline.greenlets",
+    "course.timeline.chrome",
+    "course.timeline.draw",
+    "course.timeline.recorder",
+]
+
+
+@pytest.mark.parametrize("module", TIMELINE_MODULES)
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0
 
 
-def test_every_public_name_has_an_example():
-    for module in (timeline_module, importlib.import_module("course._timeline_primitives")):
-        for name, obj in vars(module).items():
-            if name.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
-                continue
-            if inspect.isclass(obj) or inspect.isfunction(obj):
-                assert ">>>" in (obj.__doc__ or ""), name
+@pytest.mark.parametrize("module", TIMELINE_MODULES)
+def test_every_public_name_has_an_example(module):
+    mod = importlib.import_module(module)
+    assert mod.__doc__, module
+    for name, obj in vars(mod).items():
+        if name.startswith("_") or getattr(obj, "__module__", None) != mod.__name__:
+            continue
+        if inspect.isclass(obj) or inspect.isfunction(obj):
+            assert ">>>" in (obj.__doc__ or ""), name
+        if inspect.isclass(obj):
+            for attr, member in vars(obj).items():
+                if not attr.startswith("_") and callable(member):
+                    assert member.__doc__, f"{name}.{attr} has no docstring"

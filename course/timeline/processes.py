@@ -20,14 +20,27 @@ import os
 import threading
 from multiprocessing import util
 
-from course.timeline import RUNNING, SLEEPING, clock, current_lane
+from .base import RUNNING, SLEEPING, clock
+from .lanes import current_lane
 
 _SYNC = "sync"
 _STOP = "stop"
 
 
 class Collector:
-    """Parent side: drains one queue into one timeline (see module docstring)."""
+    """Parent side: drains one queue into one timeline (see module docstring).
+
+    >>> import multiprocessing
+    >>> from course.timeline import Timeline
+    >>> tl = Timeline(); collector = Collector(tl, multiprocessing.get_context())
+    >>> rec = collector.recorder()
+    >>> with rec.span("running", "here"):
+    ...     pass
+    >>> rec.flush(); collector.sync(); collector.close()
+    True
+    >>> tl.spans[0].label
+    'here'
+    """
 
     def __init__(self, timeline, ctx):
         self._tl = timeline
@@ -40,10 +53,11 @@ class Collector:
         self._thread.start()
 
     def recorder(self, batch_size: int = 256) -> ProcessRecorder:
+        """A new recorder that sends into this collector's queue."""
         return ProcessRecorder(self._queue, batch_size)
 
     def _drain(self):
-        raw, marks = self._tl._raw, self._tl._raw_marks
+        extend = self._tl.extend
         while True:
             kind, payload = self._queue.get()
             if kind == _STOP:
@@ -53,9 +67,7 @@ class Collector:
                     self._seen = payload
                     self._cond.notify_all()
             else:
-                spans, new_marks = payload
-                raw.extend(spans)
-                marks.extend(new_marks)
+                extend(*payload)
 
     def sync(self, timeout: float = 5.0) -> bool:
         """Wait until every message sent before this call is in the timeline."""

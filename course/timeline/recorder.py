@@ -1,39 +1,19 @@
-"""Record what concurrent workers do, then draw it as a timeline.
+"""The recorder: :class:`Timeline` collects spans, marks and counters.
 
-A :class:`Timeline` collects *spans*: ``(lane, state, start, end, label)``.
-A lane is one worker (a thread, a process, a greenlet or an asyncio task),
-a state says what the worker was doing ("running", "waiting for lock", ...).
-``plot()`` draws one horizontal lane per worker; ``to_chrome_trace()`` exports
-the same data for https://ui.perfetto.dev.
+The hot path is a plain ``list.append`` of a tuple.  Appending is atomic under
+the GIL, so threads record without a lock, and a span costs about as much as
+two clock reads.  ``Span`` namedtuples are only built when somebody reads
+``tl.spans`` (and cached until the next change).  Everything that is not
+recording lives in the helper modules this one imports (traced primitives,
+process transport, greenlet tracing, drawing, export); none of them imports
+this module back.
 
->>> from course.timeline import Timeline, RUNNING
+>>> from course.timeline.recorder import Timeline
 >>> tl = Timeline()
->>> with tl.span(RUNNING, label="step 1"):
-...     total = sum(range(1000))
->>> [(s.lane, s.state, s.label) for s in tl.spans]
-[('MainThread', 'running', 'step 1')]
-
-Design rationale
-----------------
-* One clock for everything: ``time.perf_counter``.  On Linux it reads
-  CLOCK_MONOTONIC, which is system wide, so spans measured in child processes
-  line up with the parent's without any offset correction.
-* The hot path is a plain ``list.append`` of a tuple.  Appending is atomic
-  under the GIL, so threads record without a lock, and a span costs about as
-  much as two clock reads.  ``Span`` namedtuples are only built when somebody
-  reads ``tl.spans`` (and cached until the next change).
-* The lane is worked out when a span *starts*, by :func:`current_lane`, from
-  the innermost kind of worker that is running: asyncio task, then greenlet,
-  then process, then thread.  Teaching code never has to name its lanes.
-* Everything that is not recording (traced primitives, process transport,
-  drawing, export) lives in private helper modules, imported lazily, so that
-  ``import course.timeline`` stays cheap in child processes.
-* Child processes cannot append to the parent's list.  They buffer spans and
-  send them in batches through a multiprocessing queue; a daemon thread in the
-  parent drains that queue at once, so a child never blocks on a full pipe
-  even when the parent joins it before calling :meth:`Timeline.collect`.
-* Greenlets never call back into Python when they switch, except through
-  ``greenlet.settrace``; :meth:`Timeline.greenlets` uses exactly that hook.
+>>> with tl.span("running", label="step"):
+...     pass
+>>> tl.spans[0].label
+'step'
 """
 
 from __future__ import annotations
@@ -41,175 +21,13 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-import multiprocessing.process as _mp_process
-import os
-import sys
-import sysconfig
-import threading
 import time
-import weakref
-from typing import NamedTuple
 
-__all__ = [
-    "RUNNING",
-    "WAITING_LOCK",
-    "HOLDING_LOCK",
-    "SLEEPING",
-    "QUEUE_GET",
-    "QUEUE_PUT",
-    "WAITING",
-    "STATES",
-    "Span",
-    "Mark",
-    "Timeline",
-    "current_lane",
-]
+from . import chrome, draw, greenlets, primitives, processes
+from .base import RUNNING, SLEEPING, Mark, Span, clock
+from .lanes import current_lane
 
-# The states a span can be in.  Any other string works too; these have fixed
-# colours in plot() and are the ones the traced primitives record.
-RUNNING = "running"
-WAITING_LOCK = "waiting for lock"
-HOLDING_LOCK = "holding lock"
-SLEEPING = "sleeping / IO"
-QUEUE_GET = "blocked on get"
-QUEUE_PUT = "blocked on put"
-WAITING = "waiting (event/semaphore)"
-STATES = (RUNNING, WAITING_LOCK, HOLDING_LOCK, SLEEPING, QUEUE_GET, QUEUE_PUT, WAITING)
-
-clock = time.perf_counter
-
-
-class Span(NamedTuple):
-    """One interval of one worker in one state; times are ``perf_counter`` seconds.
-
-    >>> Span("MainThread", "running", 1.0, 1.5, "step").duration
-    0.5
-    """
-
-    lane: str
-    state: str
-    start: float
-    end: float
-    label: str | None = None
-
-    @property
-    def duration(self) -> float:
-        """``end - start`` in seconds."""
-        return self.end - self.start
-
-
-class Mark(NamedTuple):
-    """An instant event, drawn as a marker on its lane.
-
-    >>> Mark("MainThread", "set", 2.0).name
-    'set'
-    """
-
-    lane: str
-    name: str
-    t: float
-
-
-# ---------------------------------------------------------------------------
-# Which worker is running?
-
-_greenlet_getcurrent = None  # greenlet.getcurrent once greenlet is imported
-_task_lanes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_greenlet_names: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_greenlet_counter = [0]
-
-# Coroutines defined in these folders are infrastructure (ipykernel's cell
-# runner, asyncio itself), not a worker the student started.
-_LIBRARY_DIRS = tuple(
-    {os.path.realpath(sysconfig.get_paths()[k]) + os.sep for k in ("stdlib", "purelib", "platlib")}
-)
-_COURSE_DIR = os.path.dirname(os.path.realpath(__file__)) + os.sep
-
-
-def _is_main_task(task: asyncio.Task) -> bool:
-    """True for the task that drives the loop (``asyncio.run``'s main task or a
-    task run by library code such as ipykernel's cell runner)."""
-    for callback, *_ in getattr(task, "_callbacks", None) or ():
-        if getattr(callback, "__name__", "") == "_run_until_complete_cb":
-            return True
-    code = getattr(task.get_coro(), "cr_code", None)
-    if code is None:
-        return False
-    filename = os.path.realpath(code.co_filename)
-    return filename.startswith(_LIBRARY_DIRS) and not filename.startswith(_COURSE_DIR)
-
-
-def _task_lane(task: asyncio.Task) -> str | None:
-    try:
-        return _task_lanes[task]
-    except KeyError:
-        pass
-    lane = None if _is_main_task(task) else task.get_name()
-    _task_lanes[task] = lane
-    return lane
-
-
-def greenlet_lane(glet) -> str:
-    """The lane name of a greenlet: its ``name`` attribute (gevent's Greenlet
-    has one) or ``greenlet-N``; the main greenlet is its thread's lane.
-
-    >>> import greenlet
-    >>> greenlet_lane(greenlet.getcurrent()) == threading.current_thread().name
-    True
-    """
-    if glet.parent is None:
-        return _thread_lane()
-    name = getattr(glet, "name", None)
-    if isinstance(name, str) and name:
-        return name
-    try:
-        return _greenlet_names[glet]
-    except KeyError:
-        _greenlet_counter[0] += 1
-        name = _greenlet_names[glet] = f"greenlet-{_greenlet_counter[0]}"
-        return name
-
-
-def _thread_lane() -> str:
-    thread = threading.current_thread()
-    if _mp_process._parent_process is None:  # parent_process() without the call
-        return thread.name
-    process = _mp_process.current_process().name
-    if thread is threading.main_thread():
-        return process
-    return f"{process}/{thread.name}"
-
-
-def current_lane() -> str:
-    """Name of the worker running this code: asyncio task (other than the main
-    one), else greenlet (other than the main one), else child process name,
-    else thread name.
-
-    >>> current_lane()
-    'MainThread'
-    >>> import threading
-    >>> t = threading.Thread(target=lambda: print(current_lane()), name="worker-1")
-    >>> t.start(); t.join()
-    worker-1
-    """
-    if asyncio._get_running_loop() is not None:
-        task = asyncio.current_task()
-        if task is not None:
-            lane = _task_lane(task)
-            if lane is not None:
-                return lane
-    global _greenlet_getcurrent
-    if _greenlet_getcurrent is None and "greenlet" in sys.modules:
-        _greenlet_getcurrent = sys.modules["greenlet"].getcurrent
-    if _greenlet_getcurrent is not None:
-        glet = _greenlet_getcurrent()
-        if glet.parent is not None:
-            return greenlet_lane(glet)
-    return _thread_lane()
-
-
-# ---------------------------------------------------------------------------
-# The recorder
+__all__ = ["Timeline"]
 
 
 class _SpanContext:
@@ -256,7 +74,7 @@ class Timeline:
         self._raw_marks: list[tuple] = []  # (lane, name, t)
         self.counters: list[tuple] = []  # (name, t, value)
         self._cache: tuple[int, list[Span]] = (-1, [])
-        self._collectors: dict = {}  # context name -> _timeline_processes.Collector
+        self._collectors: dict = {}  # start method -> processes.Collector
 
     # -- recording ----------------------------------------------------------
 
@@ -279,8 +97,25 @@ class Timeline:
         >>> tl.record("w", RUNNING, 1.0, 2.0)
         >>> tl.spans
         [Span(lane='w', state='running', start=1.0, end=2.0, label=None)]
+        >>> tl.record("w", RUNNING, 2.0, 1.0)
+        Traceback (most recent call last):
+        ValueError: span ends before it starts: start=2.0, end=1.0
         """
+        if end < start:
+            raise ValueError(f"span ends before it starts: start={start!r}, end={end!r}")
         self._raw.append((lane, state, start, end, label))
+
+    def extend(self, spans, marks=()):
+        """Add many finished spans ``(lane, state, start, end, label)`` and marks
+        ``(lane, name, t)`` at once (how spans from child processes arrive).
+
+        >>> tl = Timeline()
+        >>> tl.extend([("w", RUNNING, 1.0, 2.0, None)], [("w", "go", 1.5)])
+        >>> len(tl.spans), tl.marks[0].name
+        (1, 'go')
+        """
+        self._raw.extend(spans)
+        self._raw_marks.extend(marks)
 
     def mark(self, name: str, lane: str | None = None, t: float | None = None):
         """Record an instant event (a marker on the plot) on ``lane``, now.
@@ -442,7 +277,7 @@ class Timeline:
             lane[span.state] = lane.get(span.state, 0.0) + span.duration
         return totals
 
-    # -- traced primitives (see course/_timeline_primitives.py) ------------------
+    # -- traced primitives (see primitives.py) ------------------
 
     def Lock(self, name: str = "lock"):
         """A ``threading.Lock`` that records WAITING_LOCK and HOLDING_LOCK spans.
@@ -453,9 +288,7 @@ class Timeline:
         >>> [s.state for s in tl.spans]
         ['holding lock']
         """
-        from course._timeline_primitives import TracedLock
-
-        return TracedLock(self, name)
+        return primitives.TracedLock(self, name)
 
     def RLock(self, name: str = "rlock"):
         """A ``threading.RLock`` that records waits and one hold per outermost acquire.
@@ -467,9 +300,7 @@ class Timeline:
         >>> [s.state for s in tl.spans]
         ['holding lock']
         """
-        from course._timeline_primitives import TracedRLock
-
-        return TracedRLock(self, name)
+        return primitives.TracedRLock(self, name)
 
     def Semaphore(self, value: int = 1, name: str = "semaphore"):
         """A ``threading.Semaphore``: WAITING spans while blocked, a mark per release.
@@ -480,9 +311,7 @@ class Timeline:
         >>> tl.marks[0].name
         'slots.release()'
         """
-        from course._timeline_primitives import TracedSemaphore
-
-        return TracedSemaphore(self, value, name)
+        return primitives.TracedSemaphore(self, value, name)
 
     def BoundedSemaphore(self, value: int = 1, name: str = "semaphore"):
         """A ``threading.BoundedSemaphore`` traced like :meth:`Semaphore`.
@@ -494,9 +323,7 @@ class Timeline:
         Traceback (most recent call last):
         ValueError: Semaphore released too many times
         """
-        from course._timeline_primitives import TracedSemaphore
-
-        return TracedSemaphore(self, value, name, bounded=True)
+        return primitives.TracedSemaphore(self, value, name, bounded=True)
 
     def Event(self, name: str = "event"):
         """A ``threading.Event``: ``wait()`` records a WAITING span, ``set()``/``clear()`` marks.
@@ -507,9 +334,7 @@ class Timeline:
         >>> [m.name for m in tl.marks]
         ['go.set()']
         """
-        from course._timeline_primitives import TracedEvent
-
-        return TracedEvent(self, name)
+        return primitives.TracedEvent(self, name)
 
     def Queue(self, maxsize: int = 0, name: str = "queue"):
         """A ``queue.Queue`` recording blocked put/get spans and its size as a counter.
@@ -520,9 +345,7 @@ class Timeline:
         >>> [value for _, _, value in tl.counters]  # sampled at creation, put, get
         [0, 1, 0]
         """
-        from course._timeline_primitives import TracedQueue
-
-        return TracedQueue(self, maxsize, name)
+        return primitives.TracedQueue(self, maxsize, name)
 
     def LifoQueue(self, maxsize: int = 0, name: str = "lifo"):
         """A traced ``queue.LifoQueue`` (see :meth:`Queue`).
@@ -530,9 +353,7 @@ class Timeline:
         >>> tl = Timeline(); q = tl.LifoQueue(); q.put(1); q.put(2); q.get()
         2
         """
-        from course._timeline_primitives import TracedLifoQueue
-
-        return TracedLifoQueue(self, maxsize, name)
+        return primitives.TracedLifoQueue(self, maxsize, name)
 
     def PriorityQueue(self, maxsize: int = 0, name: str = "priority"):
         """A traced ``queue.PriorityQueue`` (see :meth:`Queue`).
@@ -540,11 +361,9 @@ class Timeline:
         >>> tl = Timeline(); q = tl.PriorityQueue(); q.put((2, "b")); q.put((1, "a")); q.get()
         (1, 'a')
         """
-        from course._timeline_primitives import TracedPriorityQueue
+        return primitives.TracedPriorityQueue(self, maxsize, name)
 
-        return TracedPriorityQueue(self, maxsize, name)
-
-    # -- processes (see course/_timeline_processes.py) ----------------------------
+    # -- processes (see processes.py) ----------------------------
 
     def process_recorder(self, ctx=None, batch_size: int = 256):
         """A picklable recorder for child processes; its spans come back to this
@@ -565,13 +384,11 @@ class Timeline:
         """
         import multiprocessing
 
-        from course._timeline_processes import Collector
-
         ctx = ctx or multiprocessing.get_context()
         key = ctx.get_start_method()
         collector = self._collectors.get(key)
         if collector is None or collector.closed:
-            collector = self._collectors[key] = Collector(self, ctx)
+            collector = self._collectors[key] = processes.Collector(self, ctx)
         return collector.recorder(batch_size)
 
     def collect(self, timeout: float = 5.0):
@@ -611,11 +428,9 @@ class Timeline:
         >>> len(tl.lanes()) >= 2
         True
         """
-        from course._timeline_greenlets import trace_greenlets
+        return greenlets.trace_greenlets(self, show_hub)
 
-        return trace_greenlets(self, show_hub)
-
-    # -- output (see course/_timeline_draw.py) --------------------------------------
+    # -- output (see draw.py and chrome.py) --------------------------------------
 
     def plot(
         self,
@@ -635,10 +450,8 @@ class Timeline:
         >>> tl.plot(title="demo").axes[0].get_title()
         'demo'
         """
-        from course._timeline_draw import plot
-
         self._collect_quietly()
-        return plot(
+        return draw.plot(
             self, title=title, labels=labels, ax=ax, figsize=figsize, counters=show_counters
         )
 
@@ -649,9 +462,7 @@ class Timeline:
         >>> [e["ph"] for e in tl.to_chrome_trace()["traceEvents"]]
         ['M', 'M', 'X']
         """
-        from course._timeline_draw import to_chrome_trace
-
-        return to_chrome_trace(self)
+        return chrome.to_chrome_trace(self)
 
     def save_chrome_trace(self, path) -> str:
         """Write :meth:`to_chrome_trace` as JSON to ``path``; returns the path.
@@ -674,9 +485,7 @@ class Timeline:
         >>> Timeline.from_chrome_trace(tl.to_chrome_trace()).spans[0].lane
         'w'
         """
-        from course._timeline_draw import from_chrome_trace
-
-        return from_chrome_trace(cls(), trace)
+        return chrome.from_chrome_trace(cls(), trace)
 
     def __repr__(self):
         return f"<Timeline: {len(self._raw)} spans, {len(self._raw_marks)} marks>"

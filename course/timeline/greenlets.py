@@ -12,7 +12,8 @@ from __future__ import annotations
 import contextlib
 import sys
 
-from course.timeline import RUNNING, clock, greenlet_lane
+from .base import RUNNING, clock
+from .lanes import greenlet_lane
 
 
 def _is_hub(glet) -> bool:

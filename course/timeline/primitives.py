@@ -14,15 +14,8 @@ from __future__ import annotations
 import queue
 import threading
 
-from course.timeline import (
-    HOLDING_LOCK,
-    QUEUE_GET,
-    QUEUE_PUT,
-    WAITING,
-    WAITING_LOCK,
-    clock,
-    current_lane,
-)
+from .base import HOLDING_LOCK, QUEUE_GET, QUEUE_PUT, WAITING, WAITING_LOCK, clock
+from .lanes import current_lane
 
 
 def _timeout_args(blocking: bool, timeout: float):

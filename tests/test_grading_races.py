@@ -85,3 +85,75 @@ def test_stress_messages_and_stats():
         stress(lambda: False, repeat=2, name="f")
     with pytest.raises(AssertionError, match="trial 1 of 2: own message"):
         stress(lambda: exec("assert False, 'own message'"), repeat=2, name="f")
+
+
+def test_racy_value_is_not_in_the_instance_dict():
+    """Writing or reading obj.__dict__ must not bypass the race window."""
+    c = racy(Counter, "num")(100)
+    assert "num" not in vars(c) and not any("100" in repr(v) for v in vars(c).values())
+    c.__dict__["num"] = 5  # shadowed by the racy property: no effect
+    assert c.num == 100
+
+    def bypass(c):  # a solution that writes the instance dict to dodge the window
+        d = c.__dict__
+        temp = d.get("num", c.num)
+        d["num"] = temp - 1
+
+    assert run_100(bypass, racy(Counter, "num")(100)) == 100  # its updates do not count
+
+
+class Slotted:
+    __slots__ = ("num", "lock")
+
+    def __init__(self, start=0):
+        self.num = start
+        self.lock = threading.Lock()
+
+
+def test_racy_works_with_slots():
+    c = racy(Slotted, "num")(100)
+    assert c.num == 100
+    assert run_100(decrement_safe, c) == 0
+    assert run_100(decrement_unsafe, racy(Slotted, "num")(100)) != 0
+
+
+class PropertyCounter:
+    """A correct alternative: the value behind a read-only property."""
+
+    def __init__(self, start=0):
+        self._num = start
+        self._lock = threading.Lock()
+
+    @property
+    def num(self):
+        return self._num
+
+    def decrement(self):
+        with self._lock:
+            self._num -= 1
+
+
+class UnsafePropertyCounter(PropertyCounter):
+    def decrement(self):
+        temp = self._num
+        self._num = temp - 1
+
+
+def run_100_calls(method):
+    threads = [threading.Thread(target=method) for _ in range(100)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def test_racy_read_only_property_reads_the_value_not_the_property():
+    c = racy(PropertyCounter, "num")(100)
+    assert c.num == 100 and isinstance(c, PropertyCounter)
+    with pytest.raises(AttributeError, match="no setter"):
+        c.num = 3
+    run_100_calls(c.decrement)
+    assert c.num == 0  # the correct alternative keeps full marks
+    unsafe = racy(UnsafePropertyCounter, "num")(100)
+    run_100_calls(unsafe.decrement)
+    assert unsafe.num != 0  # the storage behind the property is racy too

@@ -16,6 +16,11 @@ Race exposure (:mod:`course.grading.races`)
     a box with a racy ``.value``; ``stress(trial, repeat=20, name=...)`` --
     repeat a trial returning ``(expected, actual)``.
 
+Thread-level instrument (:mod:`course.grading.probe`)
+    ``Probe("fetch")`` -- ``with probe.visit(key): ...`` inside the work a test
+    hands out; ``probe.count()``, ``probe.peak()`` (most visits at the same
+    time), ``probe.visits()`` -- however the workers were started.
+
 Lock order (:mod:`course.grading.lockorder`)
     ``LockOrderChecker()`` with ``.Lock(name)``, ``.RLock(name)``,
     ``.install(objs)``, ``.edges``, ``.assert_no_cycle()``,
@@ -41,13 +46,15 @@ Example (a hidden test)::
         for t in threads: t.join()
         return 50, acct.balance                      # (expected, actual)
 
-    run_isolated(stress, trial, repeat=5, name="deposit race", timeout=10)
+    stats = run_isolated(stress, trial, repeat=5, name="deposit race", timeout=10)
+    assert stats.trials == 5, stats                 # assert on what the check measured
 """
 
 from .events import ANY, EventLog, assert_events
 from .explorer import ExploreResult, explore
 from .isolated import run_async, run_isolated
 from .lockorder import LockOrderChecker
+from .probe import Probe, Visit
 from .races import StressStats, racy, racy_value, stress
 
 __all__ = [
@@ -55,6 +62,7 @@ __all__ = [
     "EventLog",
     "ExploreResult",
     "LockOrderChecker",
+    "Probe",
     "StressStats",
     "assert_events",
     "explore",
@@ -63,4 +71,5 @@ __all__ = [
     "run_async",
     "run_isolated",
     "stress",
+    "Visit",
 ]

@@ -593,15 +593,20 @@ class ExploreResult:
     exhausted: bool = True
     seconds: float = 0.0
 
-    def assert_ok(self) -> None:
-        """Raise ``AssertionError`` with the losing schedule if one was found.
+    @property
+    def schedules(self) -> int:
+        """How many schedules were run (hidden tests assert ``result.schedules > 0``)."""
+        return self.schedules_tried
+
+    def assert_ok(self) -> ExploreResult:
+        """Raise ``AssertionError`` with the losing schedule if one was found; else return self.
 
         Example::
 
             explore(setup, [deposit, withdraw], invariant=check).assert_ok()
         """
         if self.ok:
-            return
+            return self
         head = (
             f"found a losing interleaving of your threads (schedule {self.schedules_tried}, "
             f"{self.switches} forced switch{'es' if self.switches != 1 else ''}):"
@@ -643,8 +648,7 @@ def explore(
     start = time.perf_counter()
     tried = 0
     with _explore_mutex:
-        old_hook = races._access_hook
-        races._access_hook = _access_hook
+        old_hook = races.set_access_hook(_access_hook)
         try:
             for bound in range(max_switches + 1):
                 stack: list[list] = []  # [alts, index of the choice]
@@ -678,7 +682,7 @@ def explore(
                         break
                     stack[-1][1] += 1
         finally:
-            races._access_hook = old_hook
+            races.set_access_hook(old_hook)
     return ExploreResult(True, None, tried, seconds=time.perf_counter() - start)
 
 

@@ -22,43 +22,148 @@ the values.
 
 from __future__ import annotations
 
+import _thread
 import time
+import types
 from dataclasses import dataclass, field
 
-# set by the explorer: hook(obj, attr, "read"|"write", value) -> True when the
-# explorer scheduled the access itself (then no sleep is needed); None = no hook
+# hook(obj, attr, "read"|"write", value) -> True when the hook scheduled the access
+# itself (then no sleep is needed); None = no hook.  Set through set_access_hook().
 _access_hook = None
+_sleep = time.sleep  # bound once: replacing time.sleep later does not close the window
+
+
+def set_access_hook(hook):
+    """Report every racy read and write to ``hook``; returns the previous hook.
+
+    ``hook(obj, attr, kind, value)`` is called with ``kind`` ``"read"`` (after the
+    read) or ``"write"`` (before the write) and returns True when it has taken care
+    of the switch itself (the interleaving explorer does), False to keep the usual
+    race window.  ``None`` removes the hook.
+
+    >>> seen = []
+    >>> box = racy_value(1)
+    >>> old = set_access_hook(lambda obj, attr, kind, value: seen.append((attr, kind)))
+    >>> box.value += 1
+    >>> set_access_hook(old) is not None, seen
+    (True, [('value', 'read'), ('value', 'write')])
+    """
+    global _access_hook
+    previous, _access_hook = _access_hook, hook
+    return previous
 
 
 def _window(delay: float) -> None:
-    time.sleep(delay)
+    _sleep(delay)
 
 
-def _racy_property(name: str, delay: float, fallback):
-    key = f"_racy_{name}"
-    missing = object()
+def _opened(obj, name: str, kind: str, value, delay: float, window) -> None:
+    hook = _access_hook
+    if hook is None or not hook(obj, name, kind, value):
+        window(delay)
 
+
+# a racy value lives in a slot of the racy subclass (never in the instance __dict__,
+# where a solution could read or write it without passing through the window)
+_STORE = "_racy_store_"
+_MISSING = object()
+
+
+_store_lock = _thread.allocate_lock()
+
+
+def _store(obj) -> dict:
+    try:
+        return object.__getattribute__(obj, _STORE)
+    except AttributeError:
+        with _store_lock:  # two first accesses at once must end with one dict
+            try:
+                return object.__getattribute__(obj, _STORE)
+            except AttributeError:
+                values: dict = {}
+                object.__setattr__(obj, _STORE, values)
+                return values
+
+
+def _racy_property(name: str, delay: float, fallback, window):
     def getter(self):
-        value = self.__dict__.get(key, missing)
-        if value is missing:
-            if fallback is missing:
+        value = _store(self).get(name, _MISSING)
+        if value is _MISSING:
+            if fallback is _MISSING:
                 raise AttributeError(name)
             value = fallback
-        hook = _access_hook
-        if hook is None or not hook(self, name, "read", value):
-            _window(delay)
+        _opened(self, name, "read", value, delay, window)
         return value
 
     def setter(self, value):
-        hook = _access_hook
-        if hook is None or not hook(self, name, "write", value):
-            _window(delay)
-        self.__dict__[key] = value
+        _opened(self, name, "write", value, delay, window)
+        _store(self)[name] = value
 
     def deleter(self):
-        self.__dict__.pop(key, None)
+        _store(self).pop(name, None)
 
     return property(getter, setter, deleter, doc=f"racy attribute {name!r}")
+
+
+def _wrapped_property(name: str, original, delay: float, window):
+    """A racy view of a property (or other data descriptor) defined by the class."""
+
+    def getter(self):
+        value = original.__get__(self, type(self))
+        _opened(self, name, "read", value, delay, window)
+        return value
+
+    def setter(self, value):
+        _opened(self, name, "write", value, delay, window)
+        if not hasattr(original, "__set__") or getattr(original, "fset", True) is None:
+            raise AttributeError(f"property {name!r} of {type(self).__name__!r} has no setter")
+        original.__set__(self, value)
+
+    def deleter(self):
+        original.__delete__(self)
+
+    return property(getter, setter, deleter, doc=f"racy view of property {name!r}")
+
+
+def _is_property(obj) -> bool:
+    """A computed attribute (property-like), not a plain value or a slot."""
+    if isinstance(obj, types.MemberDescriptorType | types.GetSetDescriptorType):
+        return False
+    return isinstance(obj, property) or (
+        hasattr(type(obj), "__get__") and hasattr(type(obj), "__set__")
+    )
+
+
+def _plain_data(value) -> bool:
+    """Values whose reads and writes a race is about (not locks, methods or classes)."""
+    if callable(value) or isinstance(value, type):
+        return False
+    return not (hasattr(value, "acquire") and hasattr(value, "release"))
+
+
+def _instance_access_methods(delay: float, window, skip: frozenset):
+    """``__getattribute__``/``__setattr__`` that open the window on the instance's own
+    plain attributes: used when a racy attribute is a property, so the value the
+    property reads and writes (``self._value``) is racy too."""
+
+    def __getattribute__(self, name):
+        value = object.__getattribute__(self, name)
+        if name.startswith("__") or name in skip:
+            return value
+        try:
+            own = object.__getattribute__(self, "__dict__")
+        except AttributeError:
+            return value
+        if name in own and _plain_data(value):
+            _opened(self, name, "read", value, delay, window)
+        return value
+
+    def __setattr__(self, name, value):
+        if not name.startswith("__") and name not in skip and _plain_data(value):
+            _opened(self, name, "write", value, delay, window)
+        object.__setattr__(self, name, value)
+
+    return __getattribute__, __setattr__
 
 
 def racy(cls: type, *attrs: str, delay: float = 0.0) -> type:
@@ -66,29 +171,49 @@ def racy(cls: type, *attrs: str, delay: float = 0.0) -> type:
 
     Each read and each write of the named attributes calls ``time.sleep(delay)``
     (``0`` by default), which lets other threads run between a read and the
-    following write.  Works for attributes assigned in ``__init__`` and for
-    class-level defaults.  The subclass keeps the name of ``cls``.
+    following write.  Works for attributes assigned in ``__init__``, for
+    class-level defaults, for ``__slots__`` and for properties (then every plain
+    attribute of the instance, such as the ``_value`` behind the property, is
+    racy as well).  The values are kept outside the instance ``__dict__``, so
+    ``obj.__dict__`` cannot reach them without the window.  The subclass keeps
+    the name of ``cls``.
 
-    Example::
-
-        Account = racy(BankAccount, "balance")
-        acct = Account(100)
-        threads = [threading.Thread(target=acct.withdraw, args=(1,)) for _ in range(100)]
-        ...  # without a lock the final balance is wrong on every run
+    >>> class Account:
+    ...     def __init__(self, balance):
+    ...         self.balance = balance
+    >>> acct = racy(Account, "balance")(100)
+    >>> acct.balance -= 30
+    >>> type(acct).__name__, acct.balance, "balance" in vars(acct)
+    ('Account', 70, False)
     """
     if not attrs:
         raise TypeError("racy() needs at least one attribute name")
-    missing = object()
+    window = _window
     namespace: dict = {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
+    wraps_property = False
     for name in attrs:
-        fallback = cls.__dict__.get(name, missing)
+        fallback = _MISSING
         for base in cls.__mro__:
             if name in base.__dict__:
                 fallback = base.__dict__[name]
                 break
-        namespace[name] = _racy_property(name, delay, fallback)
+        if _is_property(fallback):
+            namespace[name] = _wrapped_property(name, fallback, delay, window)
+            wraps_property = True
+        else:
+            if isinstance(fallback, types.MemberDescriptorType | types.GetSetDescriptorType):
+                fallback = _MISSING  # a slot of cls: no default value
+            namespace[name] = _racy_property(name, delay, fallback, window)
+    if wraps_property:
+        skip = frozenset(attrs) | {_STORE}
+        namespace["__getattribute__"], namespace["__setattr__"] = _instance_access_methods(
+            delay, window, skip
+        )
     namespace["__racy_attrs__"] = tuple(attrs)
-    return type(cls.__name__, (cls,), namespace)
+    try:
+        return type(cls.__name__, (cls,), {**namespace, "__slots__": (_STORE,)})
+    except TypeError:  # e.g. a built-in base with a variable size: no slots possible
+        return type(cls.__name__, (cls,), namespace)
 
 
 class _Box:
@@ -98,7 +223,7 @@ class _Box:
         self.value = value
 
     def __repr__(self) -> str:
-        return f"racy_value({self.__dict__.get('_racy_value')!r})"
+        return f"racy_value({_store(self).get('value')!r})"
 
 
 _RacyBox = racy(_Box, "value")

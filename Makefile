@@ -7,7 +7,8 @@ PYTEST_WORKERS ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)  # nbgrader runs `alembic` and `jupyter` from PATH
 
-.PHONY: setup browser lab test quick format lint release grade-class grading-stress reliability \
+.PHONY: setup browser lab lab-instructor student publish-student test quick format lint release \
+	grade-class grading-stress reliability \
 	test-postgres test-pythons bench clean
 
 setup: $(VENV)/.installed ## create .venv and install the course with its test tools
@@ -22,9 +23,24 @@ $(VENV)/.installed: pyproject.toml postBuild $(wildcard jupyter-config/*/*/*/* j
 browser: ## Debian's chromium for the browser tests (needs root; never `playwright install`)
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-lab: setup ## open the course index in JupyterLab
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port=$(JUPYTER_PORT) \
-		$(if $(filter 0,$(shell id -u)),--allow-root) index.ipynb
+STUDENT_DIR ?= dist/student
+LAB_ARGS ?=  # extra `jupyter lab` options, e.g. --no-browser
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+lab: student ## open the student edition (what students get) in JupyterLab
+	cd "$(STUDENT_DIR)" && "$(abspath $(VENV))/bin/jupyter" lab \
+		--ServerApp.root_dir="$(abspath $(STUDENT_DIR))" --port=$(JUPYTER_PORT) $(ALLOW_ROOT) \
+		$(LAB_ARGS) index.ipynb
+
+lab-instructor: setup ## open the whole repository (source/, tests/, docs/) in JupyterLab
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port=$(JUPYTER_PORT) $(ALLOW_ROOT) \
+		$(LAB_ARGS) index.ipynb
+
+student: setup ## build the student edition into dist/student/ (only when its inputs changed)
+	$(PY) scripts/student_edition.py build --out "$(STUDENT_DIR)" $(if $(FORCE),--force)
+
+publish-student: setup ## commit the student edition to branch `student` (docs/student-edition.md)
+	$(PY) scripts/student_edition.py publish --out "$(STUDENT_DIR)" $(if $(FORCE),--force)
 
 test: ## every test: lint, notebooks, release sync, real grading, browser, other Pythons
 	$(MAKE) --no-print-directory -j2 setup browser  # pip and apt-get side by side

@@ -1,8 +1,9 @@
 """JupyterLab in headless Chromium, as a student sees it (used by test_browser.py, test_binder.py).
 
 `running_lab` starts JupyterLab from a given environment on 127.0.0.1 with every piece of
-per-user Jupyter state (config, data, runtime, IPython) in a temporary folder, serving a
-temporary COPY of the course (`student_copy`), so the repository is never modified.
+per-user Jupyter state (config, data, runtime, IPython) in a temporary folder, serving the
+student edition built into a temporary folder (`student_edition`, by
+scripts/student_edition.py), so the repository is never modified.
 `chromium` drives Debian's chromium through Playwright's Python package (never a
 Playwright-downloaded browser). `Notebook` wraps one open notebook tab: run all, wait for the
 kernel, read outputs, type into a cell, press Validate.
@@ -18,6 +19,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -53,14 +55,33 @@ SOLUTION_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
 # --------------------------------------------------------------------------- the course, copied
 
 
-def student_copy(dest: Path, repo: Path = ROOT) -> Path:
-    """What a student's Jupyter serves: the index, release/ and nbgrader_config.py (Validate
-    loads it from the server's working directory, as in `make lab` and on Binder)."""
-    dest.mkdir(parents=True, exist_ok=True)
-    ignore = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pyc")
-    shutil.copy2(repo / "index.ipynb", dest / "index.ipynb")
-    shutil.copy2(repo / "nbgrader_config.py", dest / "nbgrader_config.py")
-    shutil.copytree(repo / "release", dest / "release", ignore=ignore)
+def student_edition(dest: Path, python: str = sys.executable) -> Path:
+    """The student edition (what students, Binder and `make lab` get), built into `dest` by
+    scripts/student_edition.py with `python` (whose kernel metadata the notebooks then carry)."""
+    done = subprocess.run(
+        [python, str(ROOT / "scripts" / "student_edition.py"), "build", "--out", str(dest)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return dest
+
+
+def fresh_clone(dest: Path, repo: Path = ROOT) -> Path:
+    """The working tree as a fresh clone would have it (plus new files that git does not ignore)."""
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
+    for name in filter(None, files):
+        src = repo / name
+        if src.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name)
     return dest
 
 
@@ -322,6 +343,7 @@ class Notebook:
         self.filename = filename
         tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text=filename)
         tab.first.wait_for(timeout=UI)
+        self.tab = tab.first
         panel_id = tab.first.get_attribute("data-id")
         self.panel = page.locator(f"[id='{panel_id}']")
         self.panel.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=UI)
@@ -418,6 +440,21 @@ class Notebook:
         self.page.keyboard.insert_text(text)
         self.page.keyboard.press("Escape")  # back to command mode
 
+    def save(self) -> None:
+        """File -> Save Notebook, through the menu bar; wait until the tab is no longer dirty."""
+        self.page.locator(".lm-MenuBar-item", has_text=re.compile(r"^File$")).click()
+        self.page.locator(".lm-Menu-item[data-command='docmanager:save']").click()
+        self.page.wait_for_function(
+            "tab => !tab.classList.contains('jp-mod-dirty')",
+            arg=self.tab.element_handle(),
+            timeout=UI,
+            polling=250,
+        )
+
+    def is_dirty(self) -> bool:
+        """The tab shows the unsaved-changes marker."""
+        return "jp-mod-dirty" in (self.tab.get_attribute("class") or "")
+
     def validate(self):
         """Press nbgrader's Validate toolbar button; return the results dialog once it shows."""
         self.panel.locator(".jp-Toolbar .validate-button").click()
@@ -429,3 +466,10 @@ class Notebook:
 def open_notebook(page, lab: Lab, path: str, workspace: str) -> Notebook:
     page.goto(lab.url(path, workspace))
     return Notebook(page, Path(path).name)
+
+
+def file_browser_names(page) -> list[str]:
+    """The names the file browser lists in its current folder (once it lists any)."""
+    items = page.locator(".jp-DirListing-content .jp-DirListing-itemText")
+    items.first.wait_for(timeout=UI)
+    return items.all_inner_texts()

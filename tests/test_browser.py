@@ -1,16 +1,23 @@
 """A student's session in JupyterLab, driven in headless Chromium.
 
-One JupyterLab (this environment, isolated Jupyter state) serves a temporary copy of the course
-(index.ipynb, release/, nbgrader_config.py); the repository is never modified. The tests open
-the index and run it, then for notebooks 02, 05 and 09: follow the index's link to the release
-notebook, run all cells (Run menu), check the timeline image and that the only errors are the
-unfinished exercises' `NotImplementedError`, type the reference answer of the first exercise
-(taken from the source notebook) into its cell, run its visible test, then press nbgrader's
-Validate. Screenshots go to test-artifacts/.
+One JupyterLab (this environment, isolated Jupyter state) serves the student edition, built
+into a temporary folder by scripts/student_edition.py (as `make lab` serves dist/student); the
+repository is never modified. The tests open the index and run it, then for notebooks 02, 05
+and 09: follow the index's link to the notebook, run all cells (Run menu), check the timeline
+image and that the only errors are the unfinished exercises' `NotImplementedError`, type the
+reference answer of the first exercise (taken from the source notebook) into its cell, run its
+visible test, then press nbgrader's Validate. Further tests: opening a notebook leaves it
+unmodified (no unsaved marker); Validate fails a Counter without its lock and passes the
+solution; a notebook worked through and saved in JupyterLab, handed in inside an LMS zip, gets
+the same grade from `course.classgrade collect` + `autograde` as the same answers written into
+the release notebook. Screenshots go to test-artifacts/.
 """
 
+import json
+import platform
 import re
 import sys
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -25,13 +32,16 @@ from tests.browser_lab import (
     Notebook,
     cell_index,
     chromium,
+    file_browser_names,
     first_exercise,
     open_notebook,
     run_in_kernels,
     running_lab,
     screenshot,
-    student_copy,
+    student_edition,
 )
+from tests.mutants.a05_locks import MUTANTS as LOCK_MUTANTS
+from tests.nbgrader_harness import GradingRun, run_module, solution_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -44,7 +54,7 @@ def lab(tmp_path_factory) -> Lab:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make browser` installs Debian's chromium")
     tmp = tmp_path_factory.mktemp("browser")
-    root = student_copy(tmp / "course")
+    root = student_edition(tmp / "student")
     with running_lab(Path(sys.executable).parent, root, tmp / "state") as server:
         yield server
 
@@ -113,14 +123,15 @@ def test_index_runs_and_shows_a_timeline(page, lab):
     assert box and box["width"] > 300 and box["height"] > 100, f"timeline image too small: {box}"
     screenshot(page, "browser-index-timeline")
     assert_student_ui(page, nb)
+    names = file_browser_names(page)  # the student edition: no answers one click away
+    assert "01-os-processes-threads" in names and "index.ipynb" in names, names
+    assert not {"source", "tests", "release", "autograded", "docs"} & set(names), names
 
 
 @pytest.mark.parametrize("name", BROWSED)
 def test_student_works_through_a_notebook(page, lab, name):
-    release = lab.root / "release" / name / f"{name}.ipynb"
+    release = lab.root / name / f"{name}.ipynb"
     source = ROOT / "source" / name / f"{name}.ipynb"
-    if not release.exists() or not source.exists():
-        pytest.skip(f"release/{name}/{name}.ipynb is not written yet (another engineer's notebook)")
     exercise = first_exercise(source)
     solution_at, test_at = (
         cell_index(release, exercise.solution_id),
@@ -179,9 +190,9 @@ def test_student_works_through_a_notebook(page, lab, name):
 
 
 def test_course_is_importable_from_every_release_notebook(lab):
-    """`make lab` semantics: a release notebook's kernel runs in the notebook's folder and imports
-    `course` from the installed package (the served copy has no course/ folder)."""
-    paths = sorted(p.relative_to(lab.root).as_posix() for p in lab.root.glob("release/*/*.ipynb"))
+    """`make lab` semantics: a notebook's kernel runs in the notebook's folder and imports
+    `course` from the installed package (the edition's course/ sits one folder up)."""
+    paths = sorted(p.relative_to(lab.root).as_posix() for p in lab.root.glob("[0-9]*/*.ipynb"))
     assert paths, "no release notebook"
     code = "import os, course.timeline, course.grading\nprint(os.getcwd())\nprint(course.__file__)"
     results = run_in_kernels(lab, paths, code)
@@ -190,3 +201,99 @@ def test_course_is_importable_from_every_release_notebook(lab):
         cwd, course_file = stdout.split()
         assert Path(cwd) == (lab.root / path).parent, f"{path}: kernel runs in {cwd}"
         assert not Path(course_file).is_relative_to(lab.root), f"{path}: course from {course_file}"
+
+
+@pytest.mark.parametrize(
+    "path, dirty",
+    [
+        ("index.ipynb", False),
+        ("04-ipc/04-ipc.ipynb", False),
+        ("stale-metadata.ipynb", True),  # the control: metadata JupyterLab rewrites on opening
+    ],
+)
+def test_opening_a_notebook_leaves_it_unmodified(page, lab, path, dirty):
+    """The edition's notebooks carry the kernelspec and language_info this kernel reports, so
+    JupyterLab has nothing to change on opening: no unsaved marker on the tab."""
+    if path == "stale-metadata.ipynb":
+        nb = json.loads((lab.root / "04-ipc" / "04-ipc.ipynb").read_text())
+        nb["metadata"]["language_info"] = {"name": "python"}
+        (lab.root / path).write_text(json.dumps(nb))
+    nb = open_notebook(page, lab, path, workspace="clean-" + Path(path).stem)
+    nb.wait_until_idle()  # the kernel has answered: its language_info has been applied
+    for _ in range(12):  # and stays applied for 3 s
+        if nb.is_dirty():
+            break
+        page.wait_for_timeout(250)
+    assert nb.is_dirty() == dirty, f"{path}: unsaved marker {'missing' if dirty else 'shown'}"
+
+
+def test_validate_fails_a_counter_without_lock_and_passes_the_solution(page, lab):
+    """Issue 15, acceptance 2: Validate says so when the Counter has no lock."""
+    name = "05-locks"
+    notebook = lab.root / name / f"{name}.ipynb"
+    source = nbformat.read(ROOT / "source" / name / f"{name}.ipynb", 4)
+    answers = {
+        c.metadata.nbgrader["grade_id"]: solution_code(c)
+        for c in source.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
+    no_lock = next(m for m in LOCK_MUTANTS if m.cell == "counter-solution" and m.name == "no lock")
+    nb = open_notebook(page, lab, f"{name}/{name}.ipynb", workspace="validate-lock")
+    nb.wait_until_idle()
+    for grade_id, code in {**answers, "counter-solution": no_lock.code}.items():
+        nb.set_source(cell_index(notebook, grade_id), code)
+
+    def validate() -> tuple[str, str]:
+        dialog = nb.validate()
+        message = dialog.locator("#validation-message")
+        verdict, text = message.get_attribute("class") or "", message.inner_text()
+        screenshot(page, f"browser-validate-{'fails' if 'failed' in verdict else 'passes'}")
+        dialog.locator(".jp-Dialog-footer button").last.click()
+        return verdict, text
+
+    verdict, text = validate()
+    assert "validation-failed" in verdict, text
+    assert "Counter.increment adds 1" in text  # the counter test's docstring, quoted as failing
+    assert "withdraw checks the balance" not in text  # the solved withdraw passes
+
+    nb.set_source(cell_index(notebook, "counter-solution"), answers["counter-solution"])
+    verdict, text = validate()
+    assert "validation-success" in verdict and "passes all the tests" in text, text
+
+
+ROUND_TRIP = "01-os-processes-threads"
+
+
+def test_saved_in_jupyterlab_handed_in_and_graded_like_the_release(page, lab, tmp_path):
+    """A student solves every exercise in the edition, runs the notebook and saves it in
+    JupyterLab; the TA collects it from an LMS zip and autogrades it: the same scores as the
+    same answers written into the release notebook, which are full marks."""
+    name = ROUND_TRIP
+    notebook = lab.root / name / f"{name}.ipynb"
+    run = GradingRun(tmp_path, name)  # a course folder: source/ and generated release/
+    answers = run.reference_answers()
+
+    nb = open_notebook(page, lab, f"{name}/{name}.ipynb", workspace="round-trip")
+    nb.wait_until_idle()
+    for grade_id, code in answers.items():
+        nb.set_source(cell_index(notebook, grade_id), code)
+    nb.run_all()
+    nb.wait_until_idle()
+    assert not [o["errors"] for o in nb.outputs() if o["errors"]], "a cell failed"
+    nb.save()
+
+    saved = nbformat.read(notebook, 4)  # what JupyterLab wrote
+    assert saved.metadata.language_info["version"] == platform.python_version()
+    assert sum(len(c.get("outputs", [])) for c in saved.cells if c.cell_type == "code") > 5
+    assert any(c.get("execution_count") for c in saved.cells if c.cell_type == "code")
+
+    archive = tmp_path / "lms-download.zip"  # Moodle-style names: <student>_<...>_<file>
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(notebook, f"edition_1001_assignsubmission_file_{name}.ipynb")
+        zf.writestr(f"release_{name}.ipynb", nbformat.writes(run.reference()))
+    for args in (["collect", name, str(archive)], ["autograde", name, "--workers", "1"]):
+        done = run_module("course.classgrade", args, run.root, PYTHONPATH=str(ROOT))
+        assert done.returncode == 0, done.stdout + done.stderr
+    from_lab, from_release = run.scores("edition"), run.scores("release")
+    assert from_lab == from_release, (from_lab, from_release)
+    assert all(score == top for score, top in from_lab.values()), from_lab

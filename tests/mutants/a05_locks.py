@@ -193,7 +193,7 @@ MUTANTS = [
             "return False"
         ),
         ("withdraw-tests",),
-        expect="not the object's internals",
+        expect="expected",
         kind="cheat",
     ),
 ]

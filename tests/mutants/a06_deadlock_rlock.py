@@ -1,4 +1,4 @@
-from . import Mutant
+from . import Alternative, Mutant
 
 ASSIGNMENT = "06-deadlock-rlock"
 
@@ -85,7 +85,7 @@ MUTANTS = [
             extra="BANK_LOCK = threading.Lock()\n",
         ),
         ("transfer-tests",),
-        expect="without holding account",
+        expect="expected transfer to hold both locks",
     ),
     Mutant(
         "transfer-solution",
@@ -163,7 +163,7 @@ MUTANTS = [
             "            self.total = self.total + amount"
         ),
         ("ledger-tests",),
-        expect="2 threads add(1)",
+        expect="add(1) and add_all at once",
     ),
     Mutant(
         "ledger-solution",
@@ -207,6 +207,196 @@ MUTANTS = [
             "            self.add(amount)"
         ),
         ("ledger-tests",),
-        expect="2 threads add(1)",
+        expect="add(1) and add_all at once",
+    ),
+    Mutant(
+        "transfer-solution",
+        "replaces both accounts' locks with one shared lock",
+        transfer(
+            "a.lock = b.lock = SHARED\n"
+            "with SHARED:\n"
+            "    a.balance = a.balance - amount\n"
+            "    b.balance = b.balance + amount",
+            extra="SHARED = threading.Lock()\n",
+        ),
+        ("transfer-tests",),
+        expect="expected transfer to hold both locks",
+        kind="cheat",
+    ),
+    Mutant(
+        "transfer-solution",
+        "forges the balances in the racy store behind the attribute, no locks",
+        transfer(
+            "def store(acc):\n"
+            "    if hasattr(type(acc), '_racy_store_'):\n"
+            "        return object.__getattribute__(acc, '_racy_store_')\n"
+            "    return acc.__dict__\n"
+            "store(a)['balance'] -= amount\n"
+            "store(b)['balance'] += amount"
+        ),
+        ("transfer-tests",),
+        expect="expected",
+        kind="cheat",
+    ),
+    Mutant(
+        "ledger-solution",
+        "a lock that locks nothing (dodges the self-deadlock)",
+        ledger(
+            "def __init__(self):\n"
+            "    self.lock = contextlib.nullcontext()\n"
+            "    self.entries = []\n"
+            "    self.total = 0\n"
+            "\n"
+            "def add(self, amount):\n"
+            "    with self.lock:\n"
+            "        self.entries.append(amount)\n"
+            "        self.total = self.total + amount\n"
+            "\n"
+            "def add_all(self, amounts):\n"
+            "    with self.lock:\n"
+            "        for amount in amounts:\n"
+            "            self.add(amount)"
+        ).replace("import threading", "import contextlib\nimport threading"),
+        ("ledger-tests",),
+        expect="add(1) and add_all at once",
+        kind="cheat",
+    ),
+    Mutant(
+        "ledger-solution",
+        "forges the total in the racy store behind the attribute",
+        ledger(
+            "def __init__(self):\n"
+            "    self.lock = threading.RLock()\n"
+            "    self.entries = []\n"
+            "    self.total = 0\n"
+            "\n"
+            "def _store(self):\n"
+            "    if hasattr(type(self), '_racy_store_'):\n"
+            "        return object.__getattribute__(self, '_racy_store_')\n"
+            "    return self.__dict__\n"
+            "\n"
+            "def add(self, amount):\n"
+            "    self.entries.append(amount)\n"
+            "    self._store()['total'] += amount\n"
+            "\n"
+            "def add_all(self, amounts):\n"
+            "    with self.lock:\n"
+            "        self.entries.extend(amounts)\n"
+            "        self._store()['total'] += sum(amounts)"
+        ),
+        ("ledger-tests",),
+        expect="expected",
+        kind="cheat",
+    ),
+]
+
+ALTERNATIVES = [
+    Alternative(
+        "transfer-solution",
+        "another valid rule: order by id()",
+        transfer(
+            "first, second = sorted((a, b), key=id)\n"
+            "with first.lock, second.lock:\n"
+            "    a.balance -= amount\n"
+            "    b.balance += amount"
+        ),
+    ),
+    Alternative(
+        "transfer-solution",
+        "min/max by number, acquire/release in try/finally",
+        transfer(
+            "low = min(a, b, key=lambda acc: acc.number)\n"
+            "high = max(a, b, key=lambda acc: acc.number)\n"
+            "low.lock.acquire()\n"
+            "try:\n"
+            "    high.lock.acquire()\n"
+            "    try:\n"
+            "        a.balance = a.balance - amount\n"
+            "        b.balance = b.balance + amount\n"
+            "    finally:\n"
+            "        high.lock.release()\n"
+            "finally:\n"
+            "    low.lock.release()"
+        ),
+    ),
+    Alternative(
+        "transfer-solution",
+        "ExitStack over the locks sorted by number, descending",
+        transfer(
+            "with contextlib.ExitStack() as stack:\n"
+            "    for acc in sorted((a, b), key=lambda acc: -acc.number):\n"
+            "        stack.enter_context(acc.lock)\n"
+            "    a.balance = a.balance - amount\n"
+            "    b.balance = b.balance + amount"
+        ).replace("import threading", "import contextlib\nimport threading"),
+    ),
+    Alternative(
+        "ledger-solution",
+        "a Lock and a private _add that assumes it is held",
+        ledger(
+            "def __init__(self):\n"
+            "    self.lock = threading.Lock()\n"
+            "    self.entries = []\n"
+            "    self.total = 0\n"
+            "\n"
+            "def _add(self, amount):\n"
+            "    self.entries.append(amount)\n"
+            "    self.total = self.total + amount\n"
+            "\n"
+            "def add(self, amount):\n"
+            "    with self.lock:\n"
+            "        self._add(amount)\n"
+            "\n"
+            "def add_all(self, amounts):\n"
+            "    with self.lock:\n"
+            "        for amount in amounts:\n"
+            "            self._add(amount)"
+        ),
+    ),
+    Alternative(
+        "ledger-solution",
+        "a Condition (it wraps an RLock)",
+        ledger(
+            "def __init__(self):\n"
+            "    self.lock = threading.Condition()\n"
+            "    self.entries = []\n"
+            "    self.total = 0\n"
+            "\n"
+            "def add(self, amount):\n"
+            "    with self.lock:\n"
+            "        self.entries.append(amount)\n"
+            "        self.total += amount\n"
+            "\n"
+            "def add_all(self, amounts):\n"
+            "    with self.lock:\n"
+            "        for amount in amounts:\n"
+            "            self.add(amount)"
+        ),
+    ),
+    Alternative(
+        "ledger-solution",
+        "RLock with acquire/release in try/finally",
+        ledger(
+            "def __init__(self):\n"
+            "    self.lock = threading.RLock()\n"
+            "    self.entries = []\n"
+            "    self.total = 0\n"
+            "\n"
+            "def add(self, amount):\n"
+            "    self.lock.acquire()\n"
+            "    try:\n"
+            "        self.entries.append(amount)\n"
+            "        self.total = self.total + amount\n"
+            "    finally:\n"
+            "        self.lock.release()\n"
+            "\n"
+            "def add_all(self, amounts):\n"
+            "    self.lock.acquire()\n"
+            "    try:\n"
+            "        for amount in amounts:\n"
+            "            self.add(amount)\n"
+            "    finally:\n"
+            "        self.lock.release()"
+        ),
     ),
 ]

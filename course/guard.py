@@ -10,15 +10,24 @@ code, and `arm()`:
 
 1. imports the real `course` package while the submission folder is off `sys.path`, so a
    shadowing file is never imported;
-2. takes a snapshot of the protected objects (`PROTECTED`) and of the `course` modules;
-3. before every cell (IPython's `pre_run_cell` event: nbclient does not tell the kernel which
-   cell is a test cell) puts back anything a submission replaced, and prints a note naming it
-   (on stdout: stderr would zero the cell), so the TA sees the attempt in the graded notebook;
-4. turns `os._exit()` in the kernel process into an exception, so the cell fails and the rest of
+2. takes a snapshot (`course._state`) of the protected standard-library names (`PROTECTED`),
+   of the full state of every `course` module -- private names, functions' `__code__`,
+   `__defaults__`, `__kwdefaults__` and closures, the attributes of their classes, the
+   contents of module-level lists/dicts/sets -- and of IPython's error display (the shell's
+   `showtraceback` family, `set_custom_exc`, its traceback formatters, `sys.excepthook`);
+3. before every top-level statement of every cell (an audit hook on `exec` of cell code, which
+   cannot be removed, backed by IPython's `pre_run_cell` event) puts all of it back;
+4. after every cell (`post_run_cell`) looks again: if the cell replaced part of the grading
+   library, the protected names or the error display *while it ran* (e.g. from inside a graded
+   function), it puts the originals back, shows the cell's error if the display had been
+   silenced, and writes a note on **stderr**, so that cell scores 0 (nbgrader zeroes a test
+   cell with stderr output): a cheat can never raise a score;
+5. turns `os._exit()` in the kernel process into an exception, so the cell fails and the rest of
    the notebook is still graded (forked children get the real `os._exit` back).
 
-A determined student can still undo the hook itself; this stops the obvious ways and makes
-the rest visible. Outside grading nothing here runs.
+Code run in a forked grading child is checked the same way by `course.grading.isolated`.
+A determined student can still reach the guard's own objects; this stops the obvious ways and
+makes the rest visible. Outside grading nothing here runs.
 
 >>> import threading
 >>> snapshot = take_snapshot()
@@ -32,30 +41,39 @@ True
 
 import os
 import sys
+import types
 from importlib import import_module
 
-PROTECTED = {
-    "threading": [
-        "Lock",
-        "RLock",
-        "Condition",
-        "Semaphore",
-        "BoundedSemaphore",
-        "Event",
-        "Barrier",
-        "Thread",
-        "current_thread",
-        "active_count",
-        "enumerate",
-    ],
-    "time": ["sleep", "perf_counter", "monotonic", "time"],
-    "queue": ["Queue", "LifoQueue", "PriorityQueue", "SimpleQueue"],
-    "os": ["fork", "getpid", "kill", "waitpid"],
-    "multiprocessing": ["get_context", "Process", "Queue", "Pipe"],
-    "course.grading": None,  # None: every public name
-    "course.timeline": None,
-    "course.servers": None,
-}
+from course import _state
+
+#: standard-library names restored before every statement: {module: [attribute, ...]}
+PROTECTED = _state.PROTECTED
+
+# course modules whose every change during a cell is a tampering attempt (their state only
+# changes inside one call of a check); other course modules are restored quietly
+STRICT_PREFIXES = _state.STRICT_PREFIXES
+
+# IPython's error display: methods (looked up in the shell's instance dict, where an
+# assignment would shadow them) and traits (compared by identity)
+SHELL_METHODS = (
+    "showtraceback",
+    "_showtraceback",
+    "showsyntaxerror",
+    "showindentationerror",
+    "show_usage_error",
+    "set_custom_exc",
+    "CustomTB",
+    "custom_exceptions",
+    "run_cell",
+    "run_cell_async",
+    "run_ast_nodes",
+    "run_code",
+    "_get_exc_info",
+    "get_exception_only",
+    "excepthook",
+)
+SHELL_TRAITS = ("InteractiveTB", "SyntaxTB", "display_pub", "displayhook", "events")
+
 _real_exit = os._exit
 
 
@@ -70,63 +88,166 @@ def _blocked_exit(code=0):
     )
 
 
-def _public(module) -> list[str]:
-    names = getattr(module, "__all__", None)
-    return list(names) if names else [n for n in vars(module) if not n.startswith("_")]
+def take_snapshot(shell=None) -> _state.Snapshot:
+    """The state of the protected names, every loaded `course` module and `shell`'s display."""
+    for module_name in PROTECTED:
+        import_module(module_name)
+    snap = _state.take(_state.course_modules(), PROTECTED)
+    if shell is not None:
+        _add_shell(snap, shell)
+    return snap
 
 
-def take_snapshot() -> dict:
-    """{(module name, attribute): object} for everything protected, plus the course modules."""
-    snapshot = {}
-    for module_name, names in PROTECTED.items():
-        module = import_module(module_name)
-        for name in names if names is not None else _public(module):
-            if hasattr(module, name):
-                snapshot[(module_name, name)] = getattr(module, name)
-    snapshot["modules"] = {k: v for k, v in sys.modules.items() if k.split(".")[0] == "course"}
-    return snapshot
+def _add_shell(snap: _state.Snapshot, shell) -> None:
+    owned = vars(shell)
+    for name in SHELL_METHODS:
+        snap.entries.append(
+            (f"shell.{name}", "instance", shell, name, owned.get(name, _state.MISSING))
+        )
+    for name in SHELL_TRAITS:
+        value = getattr(shell, name, _state.MISSING)
+        if value is not _state.MISSING:
+            snap.entries.append((f"shell.{name}", "attr", shell, name, value))
+    classes = [c for c in type(shell).__mro__ if c.__module__.startswith(("IPython", "ipykernel"))]
+    for tb in (getattr(shell, "InteractiveTB", None), getattr(shell, "SyntaxTB", None)):
+        if tb is not None:
+            classes += [c for c in type(tb).__mro__ if c.__module__.startswith("IPython")]
+            for name, value in list(vars(tb).items()):
+                if callable(value):
+                    snap.entries.append(
+                        (f"shell.{type(tb).__name__}.{name}", "attr", tb, name, value)
+                    )
+    for cls in dict.fromkeys(classes):
+        _state.add_class(snap, f"{cls.__module__}.{cls.__qualname__}", cls)
 
 
-def restore(snapshot: dict) -> list[str]:
-    """Put back what was replaced since `snapshot`; return the names that had changed."""
-    changed = []
-    for name, module in snapshot["modules"].items():
-        if sys.modules.get(name) is not module:
-            sys.modules[name] = module
-            changed.append(f"sys.modules[{name!r}]")
-    for key, original in snapshot.items():
-        if key == "modules":
-            continue
-        module_name, name = key
-        module = snapshot["modules"].get(module_name) or sys.modules[module_name]
-        if getattr(module, name, None) is not original:
-            setattr(module, name, original)
-            changed.append(f"{module_name}.{name}")
+def restore(snapshot: _state.Snapshot, strict_only: bool = False) -> list[str]:
+    """Put back what was replaced since `snapshot`; return the names that had changed.
+
+    With `strict_only`, only what a cell can never legitimately change (see `STRICT_PREFIXES`).
+    """
+    changed = _state.restore(snapshot, only=_state.is_strict)
+    if not strict_only:
+        _state.restore(snapshot, only=_quiet_entry)
     return changed
+
+
+def _quiet_entry(label: str, kind: str) -> bool:
+    if kind == "contents":  # only the grading library's containers: demos' lists may grow
+        return label.startswith(STRICT_PREFIXES)
+    return not _state.is_strict(label, kind)
 
 
 def arm(shell=None) -> None:
     """Protect the current IPython kernel for grading (called by nbgrader's kernel start-up)."""
-    snapshot = take_snapshot()
     os._exit = _blocked_exit
-    os.register_at_fork(after_in_child=_restore_exit_in_child)
     shell = shell or _ipython()
-    if shell is None:
-        return
+    _import_course()
+    snapshot = take_snapshot(shell)
+    state = {"armed": True, "busy": False}
+    stderr = sys.stderr  # the kernel's stream, kept in case a cell replaces sys.stderr
 
-    def before_cell(info):
-        changed = restore(snapshot)
-        if os._exit is not _blocked_exit:
-            os._exit = _blocked_exit
-            changed.append("os._exit")
-        if changed:
-            print(
-                "grader note: the submission had replaced "
-                + ", ".join(changed)
-                + "; these tests ran with the originals."
-            )
+    def in_child():
+        state["armed"] = False  # a forked child checks itself (course.grading.isolated)
+        _restore_exit_in_child()
 
-    shell.events.register("pre_run_cell", before_cell)
+    os.register_at_fork(after_in_child=in_child)
+
+    def refresh():
+        for module in _state.course_modules():  # course modules imported since the last cell
+            if not snapshot.covers(module.__name__):
+                _state.add_module(snapshot, module)
+
+    def before_statement():
+        if not state["armed"] or state["busy"]:
+            return
+        state["busy"] = True
+        try:
+            changed = restore(snapshot)
+            refresh()
+            if shell is not None:
+                _ensure_registered(shell, before_cell, after_cell)
+            if changed:
+                _note(stderr, changed, "before this statement")
+        finally:
+            state["busy"] = False
+
+    def before_cell(*info):
+        before_statement()
+
+    def after_cell(result=None):
+        if not state["armed"]:
+            return
+        state["busy"] = True
+        try:
+            display_changed = _display_changed(snapshot)
+            changed = restore(snapshot)
+            error = getattr(result, "error_in_exec", None)
+            if changed:
+                if error is not None and display_changed:
+                    shell.showtraceback((type(error), error, error.__traceback__))
+                _note(stderr, changed, "while this cell ran")
+            refresh()
+        finally:
+            state["busy"] = False
+
+    def audit(event, args):
+        if event == "exec" and state["armed"] and not state["busy"]:
+            try:
+                code = args[0]
+                if isinstance(code, types.CodeType) and _is_cell(code.co_filename):
+                    before_statement()
+            except BaseException:  # noqa: BLE001 - an audit hook must never raise
+                pass
+
+    sys.addaudithook(audit)
+    if shell is not None:
+        _ensure_registered(shell, before_cell, after_cell)
+
+
+def _note(stream, changed: list[str], when: str) -> None:
+    names = ", ".join(changed[:8]) + (f" and {len(changed) - 8} more" if len(changed) > 8 else "")
+    print(
+        f"grader note: the submission had replaced {names} ({when}); the grader put the "
+        "originals back, and a test cell where this happens scores 0.",
+        file=stream,
+        flush=True,
+    )
+
+
+def _display_changed(snapshot: _state.Snapshot) -> bool:
+    return any(
+        _state.changed_entry(entry)
+        for entry in snapshot.entries
+        if entry[0].startswith(("shell.", "IPython.", "ipykernel."))
+    )
+
+
+def _ensure_registered(shell, before_cell, after_cell) -> None:
+    """Put the guard's IPython callbacks back if a cell unregistered them."""
+    events = shell.events
+    for name, func in (("pre_run_cell", before_cell), ("post_run_cell", after_cell)):
+        if func not in events.callbacks.get(name, []):
+            events.register(name, func)
+
+
+def _is_cell(filename: str) -> bool:
+    return "ipykernel_" in filename or filename.startswith("<ipython-input")
+
+
+def _import_course() -> None:
+    """Import the course modules a grading kernel may use, so the snapshot covers them."""
+    for name in ("course.grading", "course.timeline", "course.servers", "course.workers"):
+        try:
+            import_module(name)
+        except Exception:  # noqa: BLE001 - a module that cannot load is not used either
+            pass
+    import pkgutil
+
+    import course.grading
+
+    for info in pkgutil.iter_modules(course.grading.__path__, "course.grading."):
+        import_module(info.name)
 
 
 def _restore_exit_in_child():

@@ -44,6 +44,25 @@ class Case:
     outcome: str = FULL  # FULL | MUTANT | ZERO (the first exercise) | MISSING
 
 
+# every way a solution cell could tamper with the grading library or hide a failure (each is
+# undone by course.guard before the next statement; docs/adversarial-submissions.md)
+TAMPER_TOP_LEVEL = """\
+import sys, course.grading as _g, course.grading.races as _r, course.grading.isolated as _i
+import course.servers as _s
+from IPython import get_ipython
+_r._window = lambda delay: None
+_r.stress.__code__ = (lambda *args, **kwargs: None).__code__
+_i._run_forked = lambda target, timeout, label: None
+_g.Probe.peak = lambda self: 10**6
+_s.DelayServer.stats = lambda self: (10**6, 10**6, ())
+_ip = get_ipython()
+_ip.showtraceback = lambda *args, **kwargs: None
+_ip.set_custom_exc((Exception,), lambda *args, **kwargs: None)
+sys.excepthook = lambda *args: None
+_ip.events.callbacks["pre_run_cell"].clear()
+_ip.events.callbacks["post_run_cell"].clear()
+"""
+
 ADVERSARIAL = [
     Case(
         "top-level deadlock",
@@ -107,6 +126,22 @@ ADVERSARIAL = [
             "random.seed(0)"
         ),
         outcome=MUTANT,
+    ),
+    Case(
+        "tampered grading internals and error display",
+        MUTANT,
+        top_level=TAMPER_TOP_LEVEL,
+        outcome=MUTANT,
+    ),
+    Case(
+        "grading library patched inside the graded function",
+        FULL,
+        in_functions=(
+            "import course.grading.races as _r\n"
+            "_r._window = lambda delay: None\n"
+            "_r.set_access_hook(lambda *args: True)"
+        ),
+        outcome=ZERO,
     ),
 ]
 

@@ -11,6 +11,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
 
+from tests.corpus import TAMPER_TOP_LEVEL, _functions_first
 from tests.mutants.a05_locks import MUTANTS
 from tests.nbgrader_harness import GradingRun, grade_cells
 
@@ -36,6 +37,8 @@ course.grading.run_isolated = lambda f, *a, timeout=None, **k: (
     None if f is course.grading.stress else _real(f, *a, timeout=timeout, **k))
 """
 PATCH_SLEEP = "import time\ntime.sleep = lambda seconds: None\n"
+# inside every function of the (correct) counter solution: turn the race window off at run time
+PATCH_AT_RUN_TIME = "import course.grading.races as _r\n_r._window = lambda delay: None"
 
 
 def _add_cell(nb, src, before="counter-solution"):
@@ -81,6 +84,10 @@ def hostile(tmp_path_factory):
 
     run.submit("patch-helpers", _add_cell(_no_lock(run), PATCH_HELPERS))
     run.submit("patch-sleep", _add_cell(_no_lock(run), PATCH_SLEEP))
+    run.submit("patch-internals", _add_cell(_no_lock(run), TAMPER_TOP_LEVEL))
+    answers = run.reference_answers()
+    answers["counter-solution"] = _functions_first(answers["counter-solution"], PATCH_AT_RUN_TIME)
+    run.submit("patch-at-run-time", run.with_answers(answers))
     run.autograde()
     run.cells = grade_cells(run.source_nb)
     return run
@@ -133,7 +140,9 @@ def test_killed_kernel_is_flagged_and_others_graded(hostile):
     assert hostile.scores("control") == full(hostile)
 
 
-@pytest.mark.parametrize("student", ["shadow-course", "patch-helpers", "patch-sleep"])
+@pytest.mark.parametrize(
+    "student", ["shadow-course", "patch-helpers", "patch-sleep", "patch-internals"]
+)
 def test_tampering_cannot_raise_the_score(hostile, student):
     """Decision: the tests run on the real course package and the original objects."""
     scores = hostile.scores(student)
@@ -141,7 +150,16 @@ def test_tampering_cannot_raise_the_score(hostile, student):
     assert scores["withdraw-tests"][0] == hostile.cells["withdraw-tests"]
 
 
-@pytest.mark.parametrize("student", ["patch-helpers", "patch-sleep"])
+def test_tampering_at_run_time_scores_zero(hostile):
+    """Decision: a correct solution that patches the grading library while the tests run
+    loses the points of every test cell that ran it (the check fails in the grading child,
+    or the guard writes its note on stderr in the kernel); other exercises are unaffected."""
+    scores = hostile.scores("patch-at-run-time")
+    assert scores["counter-tests"][0] == 0, scores
+    assert scores["withdraw-tests"][0] == hostile.cells["withdraw-tests"], scores
+
+
+@pytest.mark.parametrize("student", ["patch-helpers", "patch-sleep", "patch-internals"])
 def test_tampering_is_reported_in_the_graded_notebook(hostile, student):
     nb = hostile.autograded_nb(student)
     text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))

@@ -202,14 +202,21 @@ def test_run_isolated_in_a_real_kernel(kernel_env):
     message = error["evalue"]
     assert "Timed out after 2 s" in message, message
     first = re.search(
-        r"(Thread-\d+) \(transfer\): line 8 of your cell, in transfer\(\) `with b.lock:` "
+        r"(Thread-\d+) \(transfer\): line 8 of cell In\[2\], in transfer\(\) `with b.lock:` "
         r"waits to acquire b.lock \(held by (Thread-\d+) \(transfer\)\) while holding a.lock",
         message,
     )
     assert first, message
     other = first.group(2)
-    assert f"{other} (transfer): line 8 of your cell" in message, message
-    assert re.search(r"MainThread: line 16 of your cell, in scenario\(\) `t1.join\(\); ", message)
+    assert f"{other} (transfer): line 8 of cell In[2]" in message, message
+    assert re.search(
+        r"MainThread: line 16 of cell In\[2\], in scenario\(\) `t1.join\(\); ", message
+    )
+    # the traceback shows the cell's line and the message, no line of the grading library
+    shown = "\n".join(error["traceback"])
+    assert "course/grading" not in shown and "isolated.py" not in shown, shown
+    assert "Cell In[2], line 20" in shown and "run_isolated(scenario, timeout=2.0)" in shown, shown
+    assert len(shown.splitlines()) <= 12, shown
     assert "waits for thread Thread-" in message, message
     assert not _stderr(deadlock), "the failing check wrote to stderr"
     seconds = float(elapsed.outputs[0]["text"].strip().split("=")[1])

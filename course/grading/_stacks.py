@@ -6,13 +6,13 @@ When a student's code times out we have, for every thread, a Python stack
 (``sys._current_frames()``).  A raw traceback is noise to a beginner, so we
 reduce each stack to one sentence::
 
-    Thread-2 (transfer): line 7 of your cell `with b.lock:` waits to acquire b.lock
-    while holding a.lock
+    Thread-2 (transfer): line 7 of cell In[4], in transfer() `with b.lock:` waits to
+    acquire b.lock while holding a.lock
 
 * *Which line*: the innermost "student frame" -- a frame whose file is not in
   the standard library, not in site-packages and not in the ``course`` package
-  (notebook cells are files like ``/tmp/ipykernel_NNN/NNN.py`` that
-  ``linecache`` knows about).
+  (``course._frames``; notebook cells are files like ``/tmp/ipykernel_NNN/NNN.py``
+  that ``linecache`` knows about), named by its cell's number ``In[N]``.
 * *What it waits for*: blocking C calls (``Lock.acquire``, ``time.sleep``) have
   no Python frame, so we look first at the first library frame called by the
   student line (``Thread.join``, ``Condition.wait``, ``Queue.get`` ...) and
@@ -33,55 +33,62 @@ import ast
 import functools
 import linecache
 import os
+import re
 import sys
-import sysconfig
 import threading
 
-_COURSE_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__))) + os.sep
+from course import _frames
 
 
-def _library_dirs() -> tuple[str, ...]:
-    dirs = set()
-    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-        path = sysconfig.get_paths().get(key)
-        if path:
-            dirs.add(os.path.realpath(path) + os.sep)
-    for path in (sys.prefix, sys.base_prefix, sys.exec_prefix):
-        dirs.add(os.path.realpath(os.path.join(path, "lib")) + os.sep)
-    return tuple(sorted(dirs))
-
-
-_LIB_DIRS = _library_dirs()
-
-
-@functools.lru_cache(maxsize=4096)
 def is_student_file(filename: str) -> bool:
-    """True for code written by the student or the test author.
+    """True for code written by the student or the test author (``course._frames``' rule).
 
     >>> is_student_file(os.__file__)
     False
     """
-    if not filename:
-        return False
-    if filename.startswith("<"):
-        return filename.startswith("<ipython-input")
-    real = os.path.realpath(filename)
-    if real.startswith(_COURSE_DIR):
-        return False
-    if "site-packages" in real or "dist-packages" in real:
-        return False
-    return not real.startswith(_LIB_DIRS)
+    return _frames.is_student_file(filename)
 
 
-def is_cell_file(filename: str) -> bool:
-    """True for the pseudo-files IPython creates for notebook cells."""
-    return "ipykernel_" in filename or filename.startswith("<ipython-input")
+is_cell_file = _frames.is_cell_file
+
+
+def cell_name(filename: str) -> str:
+    """``cell In[5]`` for a notebook cell that ran as the 5th execution, else the cell's first
+    line, so two cells in one message are never confused; a file's base name otherwise.
+
+    >>> cell_name("/work/bank.py")
+    'bank.py'
+    """
+    if not is_cell_file(filename):
+        return os.path.basename(filename)
+    number = _execution_count(filename)
+    if number is not None:
+        return f"cell In[{number}]"
+    first = next((ln.strip() for ln in linecache.getlines(filename) if ln.strip()), "")
+    if len(first) > 40:
+        first = first[:37] + "..."
+    return f"the cell that starts `{first}`" if first else "your cell"
+
+
+def _execution_count(filename: str) -> int | None:
+    match = re.match(r"<ipython-input-(\d+)-", filename)
+    if match:
+        return int(match.group(1))
+    ipython = sys.modules.get("IPython")  # never import it: only a kernel has cells
+    try:
+        shell = ipython.get_ipython() if ipython is not None else None
+        return shell.compile._filename_map.get(filename) if shell is not None else None
+    except Exception:
+        return None
 
 
 def where(filename: str, lineno: int, funcname: str | None = None) -> str:
-    """``line 7 of your cell`` / ``line 7 of bank.py`` (+ function name)."""
-    place = "your cell" if is_cell_file(filename) else os.path.basename(filename)
-    text = f"line {lineno} of {place}"
+    """``line 7 of cell In[3]`` / ``line 7 of bank.py`` (+ function name).
+
+    >>> where("/work/bank.py", 7, "transfer")
+    'line 7 of bank.py, in transfer()'
+    """
+    text = f"line {lineno} of {cell_name(filename)}"
     if funcname and funcname not in ("<module>", "<lambda>"):
         text += f", in {funcname}()"
     return text
@@ -427,6 +434,29 @@ def describe_threads(frames_by_ident: dict, names: dict, skip: set | None = None
             text += " while holding " + ", ".join(info["held"])
         lines.append(text)
     return lines
+
+
+def not_written_yet(exc: BaseException) -> str | None:
+    """``"increment() is not written yet ..."`` for a NotImplementedError raised by a student
+    function (the stub of an exercise), else None.
+
+    >>> not_written_yet(ValueError()) is None
+    True
+    """
+    if not isinstance(exc, NotImplementedError):
+        return None
+    name = None
+    tb = exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if is_student_file(code.co_filename) and code.co_name not in ("<module>", "<lambda>"):
+            name = code.co_name
+        tb = tb.tb_next
+    what = f"{name}()" if name else "your code"
+    return (
+        f"{what} is not written yet (it raises NotImplementedError): write it in its "
+        "solution cell, run that cell, then run this test again"
+    )
 
 
 def student_traceback(tb, limit: int = 6) -> str:

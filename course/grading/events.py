@@ -13,6 +13,8 @@ import threading
 import time
 from collections import Counter
 
+from ._display import hides_frames
+
 
 class _Any:
     """Matches any single value inside an expected event: ``("produce", ANY)``."""
@@ -150,6 +152,7 @@ def _similarity(actual: list, expected: list) -> tuple:
     return (prefix, score)
 
 
+@hides_frames
 def assert_events(actual, expected=None, *, allowed=None, before=None, any_order=False):
     """Check an event log; ``AssertionError`` explains the first difference.
 
@@ -163,6 +166,8 @@ def assert_events(actual, expected=None, *, allowed=None, before=None, any_order
 
     Options combine (all given checks must pass).  ``actual`` is a list or an
     :class:`EventLog`; expected events may contain :data:`ANY`.
+
+    Returns the events it checked (a list), so a test can assert on them too.
 
     Example::
 
@@ -231,3 +236,4 @@ def assert_events(actual, expected=None, *, allowed=None, before=None, any_order
                     f"{first!r} must come before {second!r}, but it is event {i + 1} and "
                     f"{second!r} is event {j + 1}\n context:\n{_context(events, j)}"
                 )
+    return events

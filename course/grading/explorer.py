@@ -46,6 +46,7 @@ import time
 from dataclasses import dataclass, field
 
 from . import _stacks, races
+from ._display import hides_frames
 
 _tls = threading.local()
 _explore_mutex = threading.Lock()
@@ -598,6 +599,7 @@ class ExploreResult:
         """How many schedules were run (hidden tests assert ``result.schedules > 0``)."""
         return self.schedules_tried
 
+    @hides_frames
     def assert_ok(self) -> ExploreResult:
         """Raise ``AssertionError`` with the losing schedule if one was found; else return self.
 

@@ -43,7 +43,10 @@ import time
 import traceback
 import warnings
 
+from course import _frames, _state
+
 from . import _stacks
+from ._display import hides_frames
 
 #: Seconds the parent waits after the deadline for the child's report.
 GRACE = 2.0
@@ -53,6 +56,7 @@ _MAX_OUTPUT_BYTES = 64 * 1024 * 1024
 # Hooks run by the child's watchdog on timeout; each returns extra lines.
 # Only ever appended to inside a child (see LockOrderChecker.check, run_async).
 _timeout_hooks: list = []
+_GRADING_DIR = os.path.join(_frames.COURSE_DIR, "grading") + os.sep
 
 
 def _can_fork() -> bool:
@@ -61,6 +65,7 @@ def _can_fork() -> bool:
     return hasattr(os, "fork") and hasattr(os, "waitpid")
 
 
+@hides_frames
 def run_isolated(func, *args, timeout: float = 5.0, **kwargs):
     """Run ``func(*args, **kwargs)`` in a forked child process and return its result.
 
@@ -81,6 +86,7 @@ def run_isolated(func, *args, timeout: float = 5.0, **kwargs):
     return _run_forked(lambda: func(*args, **kwargs), timeout, label)
 
 
+@hides_frames
 def run_async(coro_func, *args, timeout: float = 5.0, **kwargs):
     """Run ``asyncio.run(coro_func(*args, **kwargs))`` isolated, like :func:`run_isolated`.
 
@@ -223,6 +229,18 @@ def _child(target, wfd: int, outfd: int, timeout: float, label: str) -> None:
         _forget_parents_forkserver()
         send_lock = threading.Lock()
         deadline = time.monotonic() + timeout
+        unwritten: list[str] = []  # "increment() is not written yet" from a thread that died
+        real_hook = threading.excepthook
+
+        def thread_died(args):
+            text = _stacks.not_written_yet(args.exc_value) if args.exc_value else None
+            if text:  # the stub of an exercise: say so once, no traceback
+                if not unwritten:
+                    unwritten.append(text)
+                return
+            real_hook(args)
+
+        threading.excepthook = thread_died
 
         def watchdog():
             while True:
@@ -242,24 +260,35 @@ def _child(target, wfd: int, outfd: int, timeout: float, label: str) -> None:
                         lines.extend(hook())
                     except Exception:
                         pass
-                _send(wfd, ("timeout", lines))
+                if unwritten:  # a stub raised in a thread, and the rest waited for it
+                    _send(wfd, ("error", "", unwritten[0], "", True))
+                else:
+                    _send(wfd, ("timeout", lines))
             finally:
                 os._exit(0)
 
         threading.Thread(target=watchdog, name="grading-watchdog", daemon=True).start()
+        # the code under test runs in this process: it must leave the grading library as it was
+        snapshot, tampering = _state.take(_state.course_modules()), _state.grading_tampering
         try:
             value = target()
-            payload = ("ok", value)
+            changed = tampering(snapshot)
+            payload = ("ok", value) if not changed else ("error", "", _tampered(changed), "", True)
         except SystemExit as exc:
             payload = ("exit", repr(exc.code), "")
         except BaseException as exc:  # noqa: BLE001 - reported to the parent
             from_check = _raised_by_course(exc)
+            stub = _stacks.not_written_yet(exc) or (unwritten[0] if unwritten else None)
             payload = (
-                "error",
-                type(exc).__name__,
-                str(exc),
-                "" if from_check else _stacks.student_traceback(exc.__traceback__),
-                from_check,
+                ("error", "", stub, "", True)
+                if stub
+                else (
+                    "error",
+                    type(exc).__name__,
+                    str(exc),
+                    "" if from_check else _stacks.student_traceback(exc.__traceback__),
+                    from_check,
+                )
             )
         try:
             data = pickle.dumps(payload)
@@ -285,6 +314,14 @@ def _child(target, wfd: int, outfd: int, timeout: float, label: str) -> None:
             pass
     finally:
         os._exit(code)
+
+
+def _tampered(changed: list[str]) -> str:
+    names = ", ".join(changed[:5]) + (" ..." if len(changed) > 5 else "")
+    return (
+        "your code changed the grading library while the check ran: expected it untouched, "
+        f"got {names} replaced (the check does not count)"
+    )
 
 
 def _forget_parents_forkserver() -> None:
@@ -318,7 +355,7 @@ def _raised_by_course(exc: BaseException) -> bool:
     while tb is not None:
         last = tb
         tb = tb.tb_next
-    return last is not None and last.tb_frame.f_code.co_filename.startswith(_stacks._COURSE_DIR)
+    return last is not None and _frames.is_course_file(last.tb_frame.f_code.co_filename)
 
 
 def _read_tail(out) -> str:
@@ -330,7 +367,7 @@ def _read_tail(out) -> str:
     except Exception:
         return ""
     # faulthandler dumps also list the grading machinery's frames: drop them
-    lines = [ln for ln in text.splitlines() if _stacks._COURSE_DIR + "grading" not in ln]
+    lines = [ln for ln in text.splitlines() if _GRADING_DIR not in ln]
     lines = lines[-_OUTPUT_LINES:]
     return "\n".join(lines)
 
@@ -486,6 +523,7 @@ def _run_in_thread(target, timeout: float, label: str):
 
     old = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = buffer
+    snapshot = _state.take(_state.course_modules())
     try:
         thread = threading.Thread(target=runner, name="isolated", daemon=True)
         thread.start()
@@ -509,6 +547,8 @@ def _run_in_thread(target, timeout: float, label: str):
         )
     if "error" in box:
         exc = box["error"]
+        if _stacks.not_written_yet(exc):
+            raise AssertionError(_with_output(_stacks.not_written_yet(exc), tail))
         if _raised_by_course(exc):
             raise AssertionError(_with_output(str(exc), tail))
         text = f"{label} raised {type(exc).__name__}: {exc}"
@@ -516,6 +556,10 @@ def _run_in_thread(target, timeout: float, label: str):
         if tb:
             text += "\n" + tb
         raise AssertionError(_with_output(text, tail))
+    changed = _state.grading_tampering(snapshot)
+    if changed:
+        _state.restore(snapshot, only=_state.is_strict)
+        raise AssertionError(_with_output(_tampered(changed), tail))
     return box.get("value")
 
 

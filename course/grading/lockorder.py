@@ -24,6 +24,7 @@ import sys
 import threading
 
 from . import _stacks
+from ._display import hides_frames
 
 
 def _caller_location() -> str:
@@ -282,6 +283,7 @@ class LockOrderChecker:
             + " -- take the locks in one global order (e.g. sorted by id or name)"
         )
 
+    @hides_frames
     def assert_no_cycle(self, edges: dict | None = None, held_at: dict | None = None) -> None:
         """Fail if the recorded lock order has a cycle (a possible deadlock).
 
@@ -297,6 +299,7 @@ class LockOrderChecker:
         if cycle:
             raise AssertionError(self.describe_cycle(cycle, edges, held_at))
 
+    @hides_frames
     def check(self, scenario, *args, timeout: float = 5.0, **kwargs):
         """Run ``scenario(*args, **kwargs)`` isolated, then :meth:`assert_no_cycle`.
 

@@ -27,6 +27,9 @@ import time
 import types
 from dataclasses import dataclass, field
 
+from . import _stacks
+from ._display import hides_frames
+
 # hook(obj, attr, "read"|"write", value) -> True when the hook scheduled the access
 # itself (then no sleep is needed); None = no hook.  Set through set_access_hook().
 _access_hook = None
@@ -257,6 +260,7 @@ class StressStats:
         return self.seconds / self.trials if self.trials else 0.0
 
 
+@hides_frames
 def stress(trial, repeat: int = 20, name: str = "trial", timeout: float | None = None):
     """Run ``trial()`` ``repeat`` times; fail on the first wrong result.
 
@@ -288,6 +292,9 @@ def stress(trial, repeat: int = 20, name: str = "trial", timeout: float | None =
         except AssertionError as exc:
             raise AssertionError(f"{name}: trial {i} of {repeat}: {exc}") from None
         except Exception as exc:
+            unwritten = _stacks.not_written_yet(exc)
+            if unwritten:
+                raise AssertionError(f"{name}: {unwritten}") from None
             raise AssertionError(
                 f"{name}: trial {i} of {repeat}: raised {type(exc).__name__}: {exc}"
             ) from None

@@ -1,0 +1,80 @@
+"""How a failed check looks in a notebook: the student's lines and the message, nothing else.
+
+IPython hides a frame whose locals hold ``__tracebackhide__ = True``, except the innermost
+one, which for a failed check is always a line of ``course/grading`` (the ``raise``).  So
+every public check is wrapped by :func:`hides_frames`: it sets ``__tracebackhide__`` (pytest
+and IPython honour it) and gives the ``AssertionError`` a ``_render_traceback_`` method,
+which IPython calls instead of formatting the traceback itself.  The rendering lists only
+the frames of notebook cells and of the student's own files, then the message::
+
+    AssertionError                            Traceback (most recent call last)
+    Cell In[7], line 12
+    ---> 12 stats = stress(trial, repeat=3, name="deposit race", timeout=8)
+    AssertionError: deposit race: trial 1 of 3: expected 100, got 37
+"""
+
+from __future__ import annotations
+
+import functools
+import linecache
+
+from . import _stacks
+
+_RULE = "-" * 75
+
+
+def hides_frames(func):
+    """Decorator for a public check: its frames never show in a notebook's traceback.
+
+    >>> @hides_frames
+    ... def check(x):
+    ...     assert x == 1, f"expected 1, got {x}"
+    >>> try:
+    ...     check(2)
+    ... except AssertionError as exc:
+    ...     print(exc._render_traceback_()[-1])
+    AssertionError: expected 1, got 2
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        __tracebackhide__ = True  # noqa: F841 - read by IPython and pytest
+        try:
+            return func(*args, **kwargs)
+        except AssertionError as exc:
+            if "_render_traceback_" not in vars(exc):
+                exc._render_traceback_ = functools.partial(render, exc)
+            raise
+
+    return wrapper
+
+
+def render(exc: BaseException, limit: int = 3) -> list[str]:
+    """IPython's structured traceback for ``exc`` with only the student's frames (never raises).
+
+    >>> render(AssertionError("expected 1, got 2"))[-1]
+    'AssertionError: expected 1, got 2'
+    """
+    try:
+        lines = [_RULE, f"{type(exc).__name__:<42}Traceback (most recent call last)"]
+        frames = []
+        tb = exc.__traceback__
+        while tb is not None:
+            code = tb.tb_frame.f_code
+            if _stacks.is_student_file(code.co_filename):
+                frames.append((code.co_filename, tb.tb_lineno, code.co_name))
+            tb = tb.tb_next
+        for filename, lineno, name in frames[-limit:]:
+            place = _stacks.cell_name(filename)
+            place = place[0].upper() + place[1:]
+            head = f"{place}, line {lineno}"
+            if name not in ("<module>", "<lambda>"):
+                head += f", in {name}()"
+            lines.append(head)
+            text = linecache.getline(filename, lineno).rstrip()
+            if text:
+                lines.append(f"---> {lineno} {text.strip()}")
+        lines.append(f"{type(exc).__name__}: {exc}")
+        return lines
+    except Exception:  # noqa: BLE001 - the display must never fail
+        return [f"{type(exc).__name__}: {exc}"]

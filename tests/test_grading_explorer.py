@@ -280,3 +280,95 @@ def test_long_schedules_are_compressed():
     assert len(lines) <= 22, "\n".join(lines)
     assert lines[1].startswith("T0 (many)") and "| T1 (many)" in lines[1]
     assert any("more lines" in line for line in lines)
+
+
+class PollingBoundedQueue:
+    """A bounded queue that never notifies: it polls with wait(timeout=...)."""
+
+    def __init__(self, size):
+        self.items, self.size = [], size
+        self.cond = threading.Condition()
+
+    def put(self, item):
+        with self.cond:
+            while len(self.items) >= self.size:
+                self.cond.wait(timeout=0.01)
+            self.items.append(item)
+
+    def get(self):
+        with self.cond:
+            while not self.items:
+                self.cond.wait(timeout=0.01)
+            return self.items.pop(0)
+
+
+class NotifyingBoundedQueue(PollingBoundedQueue):
+    def put(self, item):
+        with self.cond:
+            while len(self.items) >= self.size:
+                self.cond.wait(timeout=0.01)  # a timeout as a safety net is fine when notified
+            self.items.append(item)
+            self.cond.notify_all()
+
+    def get(self):
+        with self.cond:
+            while not self.items:
+                self.cond.wait(timeout=0.01)
+            item = self.items.pop(0)
+            self.cond.notify_all()
+            return item
+
+
+def _queue_threads():
+    def put_three(q):
+        for i in range(3):
+            q.put(i)
+
+    def get_three(q):
+        q.got = [q.get() for _ in range(3)]
+
+    return [put_three, get_three]
+
+
+def test_a_wait_that_returns_only_by_its_timeout_is_a_missed_notify():
+    start = time.monotonic()
+    result = explore(lambda: PollingBoundedQueue(1), _queue_threads())
+    assert result.kind == "missed-notify", result
+    assert time.monotonic() - start < 10  # reported at once, not by a time limit
+    assert "nobody notified" in result.message and "timeout expired" in result.message
+    assert "expected a notify()" in result.message and "got none" in result.message
+    assert "cond.wait(timeout=0.01)" in result.message, result.message
+    with pytest.raises(AssertionError, match="nobody notified"):
+        result.assert_ok()
+    ok = explore(
+        lambda: NotifyingBoundedQueue(1), _queue_threads(), invariant=lambda q: q.got == [0, 1, 2]
+    )
+    assert ok.ok and ok.schedules > 0, ok.message
+
+
+def test_an_event_nobody_sets_is_a_missed_notify_but_a_timed_lock_may_give_up():
+    def setup():
+        return {"go": threading.Event(), "a": threading.Lock(), "b": threading.Lock(), "log": []}
+
+    def poll_event(s):
+        while not s["go"].wait(timeout=0.05):
+            pass
+
+    result = explore(setup, [poll_event])
+    assert result.kind == "missed-notify" and "to be set" in result.message, result
+
+    def try_both(first, second):  # gives up instead of waiting for ever: not a notify
+        def run(s):
+            with s[first]:
+                if s[second].acquire(timeout=0.01):
+                    s["log"].append(f"{first}+{second}")
+                    s[second].release()
+                else:
+                    s["log"].append(f"{first} gave up")
+
+        return run
+
+    ok = explore(
+        setup, [try_both("a", "b"), try_both("b", "a")], invariant=lambda s: len(s["log"]) == 2
+    )
+    assert ok.ok and ok.schedules > 1, ok.message

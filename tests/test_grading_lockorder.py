@@ -119,3 +119,69 @@ def test_check_in_child_process_merges_edges():
 
     with pytest.raises(AssertionError, match="possible deadlock"):
         checker.check(reverse, timeout=5)
+
+
+class CondAccount:
+    """A correct alternative: the account's lock is a Condition (which wraps an RLock)."""
+
+    def __init__(self, name, balance):
+        self.name = name
+        self.balance = balance
+        self.lock = threading.Condition()
+
+    def deposit(self, n):
+        with self.lock:
+            self.balance += n
+            self.lock.notify_all()
+
+
+def cond_transfer(src, dst, n):
+    first, second = sorted((src, dst), key=lambda a: a.name)
+    with first.lock:
+        with second.lock:
+            src.balance -= n
+            dst.deposit(n)  # takes dst.lock again: fine, a Condition() is reentrant
+
+
+def test_install_keeps_a_condition_a_reentrant_condition():
+    checker = LockOrderChecker()
+    a, b = CondAccount("a", 10), CondAccount("b", 10)
+    made = checker.install([a, b])
+    assert all(isinstance(m, threading.Condition) for m in made)
+    assert [type(m._lock).__name__ for m in made] == ["_CheckedRLock", "_CheckedRLock"]
+    threads = [
+        threading.Thread(target=cond_transfer, args=(a, b, 1)),
+        threading.Thread(target=cond_transfer, args=(b, a, 2)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    checker.assert_no_cycle()  # no "certain deadlock", no "not reentrant"
+    assert (a.balance, b.balance) == (11, 9)
+    assert set(checker.edges) == {("a.lock", "b.lock")}
+
+
+def test_condition_around_a_checked_lock_waits_without_a_false_self_edge():
+    checker = LockOrderChecker()
+    cond = threading.Condition(checker.Lock("cond"))
+    ready = []
+
+    def consumer():
+        with cond:
+            while not ready:
+                cond.wait(5)
+
+    t = threading.Thread(target=consumer)
+    t.start()
+    with cond:
+        ready.append(1)
+        cond.notify()
+    t.join(10)
+    assert not t.is_alive() and checker.edges == {}
+    checker.assert_no_cycle()
+    # a real second blocking acquire of a Lock is still a certain deadlock
+    lock = checker.Lock("x")
+    with lock:
+        assert lock.acquire(blocking=False) is False  # a trylock: no edge
+    assert checker.edges == {}

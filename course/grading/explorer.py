@@ -22,8 +22,10 @@ How a schedule is controlled:
   replaced by cooperative versions *while setup() runs* (only for objects
   created by the exploring thread), so a thread that would block yields the
   baton instead -- a free switch.  All threads blocked = deadlock, reported
-  with who holds what.  A timed wait times out only when nothing else can
-  run;
+  with who holds what.  A timed lock or semaphore acquire gives up only
+  when nothing else can run; a timed ``Condition.wait``/``Event.wait`` that
+  could only return because its timeout expired is reported as a missed
+  notify (polling instead of being notified);
 * the search is stateless: each schedule re-runs ``setup()`` and replays a
   prefix of choices, then follows "keep running the current thread"; the
   choice points of the run are pushed on a DFS stack.  Bounds 0, 1, ...,
@@ -71,6 +73,7 @@ class _Controlled:
         self.blocked_on = None  # callable -> True when it may continue
         self.waiting = ""  # "waits to acquire a.lock"
         self.timed = False
+        self.notify_wait = False  # a timed Condition/Event wait (expiry = a missed notify)
         self.timed_out = False
         self.error: str | None = None
         self.line = None  # (filename, lineno) being executed
@@ -118,9 +121,15 @@ class _Scheduler:
                 self.finished.release()
                 return None
             timed = [t for t in threads if not t.done and t.timed]
-            if timed:
-                enabled = [timed[0]]
-                timed[0].timed_out = True
+            # a timed lock/semaphore acquire may give up (backing off is a valid way out of a
+            # deadlock); a timed wait for a notify/set that nobody will send is a missed notify
+            giving_up = [t for t in timed if not t.notify_wait]
+            if giving_up:
+                enabled = [giving_up[0]]
+                giving_up[0].timed_out = True
+            elif timed:
+                self._fail("missed-notify", self._missed_notify_message(timed[0]))
+                return None
             else:
                 self._fail("deadlock", self._deadlock_message())
                 return None
@@ -161,11 +170,23 @@ class _Scheduler:
         if self.aborted:
             raise _Abort
 
-    def block(self, me: _Controlled, until, waiting: str, timeout: float | None = None) -> bool:
-        """Block ``me`` until ``until()`` is true (a free switch). False if it timed out."""
+    def block(
+        self,
+        me: _Controlled,
+        until,
+        waiting: str,
+        timeout: float | None = None,
+        notify: bool = False,
+    ) -> bool:
+        """Block ``me`` until ``until()`` is true (a free switch). False if it timed out.
+
+        ``notify``: the wait ends by another thread's notify()/set(), so its timeout
+        expiring while nothing else can run is reported as a missed notify.
+        """
         me.blocked_on = until
         me.waiting = waiting
         me.timed = timeout is not None and timeout >= 0
+        me.notify_wait = notify
         me.timed_out = False
         try:
             if not until():
@@ -175,6 +196,7 @@ class _Scheduler:
             me.blocked_on = None
             me.waiting = ""
             me.timed = False
+            me.notify_wait = False
             me.timed_out = False
 
     # -- failures --------------------------------------------------------
@@ -202,6 +224,20 @@ class _Scheduler:
             return "before its first line"
         filename, lineno = t.line
         return f"line {lineno}: {_stacks.source_line(filename, lineno)}"
+
+    def _missed_notify_message(self, t: _Controlled) -> str:
+        others = [o.name for o in self.threads if o is not t and not o.done]
+        state = (
+            f"every other thread ({', '.join(others)}) is blocked too"
+            if others
+            else "every other thread has finished"
+        )
+        return (
+            f"nobody notified: {t.name} at {self._at(t)} {t.waiting or 'waits'}, {state}, so "
+            "the wait could return only because its timeout expired (expected a notify(), "
+            "notify_all() or set() from another thread, got none: polling with "
+            "wait(timeout=...) instead of being notified)"
+        )
 
     def _deadlock_message(self) -> str:
         parts = []
@@ -403,7 +439,11 @@ class CoopCondition(_CoopBase):
         saved = self._lock._release_save()
         try:
             ok = me.sched.block(
-                me, lambda: flag[0], f"waits on {self.label} (nobody notifies it)", timeout
+                me,
+                lambda: flag[0],
+                f"waits on {self.label} (nobody notifies it)",
+                timeout,
+                notify=True,
             )
         finally:
             if flag in self._waiters:
@@ -490,7 +530,9 @@ class CoopEvent(_CoopBase):
         me = self._me()
         if me is None:
             raise RuntimeError(f"{self.label}.wait() outside a controlled thread would block")
-        me.sched.block(me, lambda: self._flag, f"waits for {self.label} to be set", timeout)
+        me.sched.block(
+            me, lambda: self._flag, f"waits for {self.label} to be set", timeout, notify=True
+        )
         return self._flag
 
 
@@ -585,7 +627,8 @@ class ExploreResult:
     """Outcome of :func:`explore` (picklable: only plain data)."""
 
     ok: bool
-    kind: str | None  # "invariant" | "deadlock" | "exception" | "livelock" | "stuck" | None
+    # "invariant" | "deadlock" | "missed-notify" | "exception" | "livelock" | "stuck" | None
+    kind: str | None
     schedules_tried: int
     message: str = ""
     trace: str = ""

@@ -51,8 +51,13 @@ class _CheckedLock:
         self._lock = _thread.RLock() if self._reentrant else _thread.allocate_lock()
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        """Record ``held -> self`` edges, then acquire like the real lock."""
-        self._checker._before_acquire(self)
+        """Record ``held -> self`` edges, then acquire like the real lock.
+
+        A non-blocking attempt records no edge (like lockdep's trylock): it cannot wait,
+        so it cannot deadlock (``threading.Condition`` probes its lock that way).
+        """
+        if blocking:
+            self._checker._before_acquire(self)
         ok = self._lock.acquire(blocking, timeout)
         if ok:
             self._checker._acquired(self)
@@ -147,7 +152,10 @@ class LockOrderChecker:
         (names ``"a.lock"``, ``"b.lock"``).  Otherwise the name is
         ``"<obj.name>.lock"`` when the object has a ``name`` attribute, or
         ``"Account#1.lock"``.  ``reentrant`` defaults to the kind of the lock
-        being replaced.  Returns the new locks.
+        being replaced; a ``threading.Condition`` is replaced by a new Condition
+        around an instrumented lock of the kind it wrapped (``Condition()`` wraps
+        an RLock), so ``wait``/``notify`` keep working.  Returns the new locks
+        (or Conditions).
 
         Example::
 
@@ -167,16 +175,19 @@ class LockOrderChecker:
         made = []
         for label, obj in items:
             old = getattr(obj, attr, None)
+            condition = isinstance(old, threading.Condition)
+            inner = old._lock if condition else old
             rlock = reentrant
             if rlock is None:
-                rlock = old is not None and type(old).__name__ in (
+                rlock = inner is not None and type(inner).__name__ in (
                     "RLock",
                     "_RLock",
                     "_CheckedRLock",
                 )
             lock = (self.RLock if rlock else self.Lock)(f"{label}.{attr}")
-            setattr(obj, attr, lock)
-            made.append(lock)
+            new = threading.Condition(lock) if condition else lock
+            setattr(obj, attr, new)
+            made.append(new)
         return made
 
     # -- bookkeeping (called by the locks) ---------------------------------

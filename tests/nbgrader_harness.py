@@ -12,7 +12,6 @@ and exposes the per-cell scores read through nbgrader's Gradebook API.
 """
 
 import io
-import os
 import re
 import shutil
 import subprocess
@@ -24,6 +23,8 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 
+from course.classgrade.base import nbgrader_env
+
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION_RE = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
 HIDDEN_RE = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
@@ -33,15 +34,13 @@ def run_module(module: str, args: list[str], cwd: Path, timeout: float = 900, **
     """`python -m module args` in `cwd` with this environment's scripts first on PATH (nbgrader
     runs `alembic` from PATH, and pytest may run without the venv activated); `env` adds
     variables. Output is captured for error messages."""
-    bin_dir = str(Path(sys.executable).parent)
-    path = bin_dir + os.pathsep + os.environ.get("PATH", "")
     return subprocess.run(
         [sys.executable, "-m", module, *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, "PATH": path, **env},
+        env=nbgrader_env(**env),
     )
 
 

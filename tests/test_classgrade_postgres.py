@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from tests import synthetic_class
-from tests.test_classgrade import classgrade_cli, read_grades
+from course.classgrade.gradebook import read_scores
+from tests.support import synthetic_class
+from tests.support.synthetic_class import classgrade_cli
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "05-locks"
@@ -71,7 +72,7 @@ def test_parallel_autograde_and_report_with_a_postgresql_gradebook(tmp_path, pos
     assert cli.returncode == 0, cli.stderr
     assert f"{STUDENTS} submissions, {STUDENTS} graded, 0 failed" in cli.stderr
 
-    grades = read_grades(course.root, [ASSIGNMENT], db_url=postgres_url)
+    grades = read_scores(postgres_url, [ASSIGNMENT])
     assert grades == {(ASSIGNMENT, st): course.expected[st][ASSIGNMENT] for st in course.students}
     assert not (course.root / "gradebook.db").exists(), "a command fell back to SQLite"
 

@@ -31,10 +31,11 @@ from nbformat.v4 import new_code_cell
 
 from course.syllabus import NAMES, notebook_path
 from tests.corpus import Submission, corpus
-from tests.nbgrader_harness import ROOT, GradingRun, nbgrader
+from tests.nbgrader_harness import ROOT, GradingRun, nbgrader, run_module
 
 # How often each kind of submission is drawn: most students are right or nearly right.
-WEIGHTS = {"reference": 4.0, "blank": 1.0, "mutant": 5.0}
+# Numbered kinds (mutant-0, alternative-1, ...) share their family's weight.
+WEIGHTS = {"reference": 3.0, "alternative": 1.0, "blank": 1.0, "mutant": 5.0}
 
 
 def student_names(n: int) -> list[str]:
@@ -51,11 +52,8 @@ def choose_kinds(
     Every (student, assignment) pair draws from its own generator seeded with the pair and
     `seed`, so adding a student or an assignment never changes what the others hand in.
     """
-    weights = [WEIGHTS["mutant"] if k.startswith("mutant") else WEIGHTS[k] for k in kinds]
-    n_mutants = sum(k.startswith("mutant") for k in kinds) or 1
-    weights = [
-        w / n_mutants if k.startswith("mutant") else w for k, w in zip(kinds, weights, strict=True)
-    ]
+    family = [k.split("-")[0] for k in kinds]
+    weights = [WEIGHTS[f] / family.count(f) for f in family]
     return {
         st: {a: random.Random(f"{seed}:{st}:{a}").choices(kinds, weights)[0] for a in assignments}
         for st in students
@@ -65,6 +63,11 @@ def choose_kinds(
 def available_assignments() -> list[str]:
     """Every assignment of the syllabus whose source notebook exists, in teaching order."""
     return [name for name in NAMES if (ROOT / notebook_path(name)).exists()]
+
+
+def classgrade_cli(root: Path, *args: str, timeout: float = 900):
+    """`python -m course.classgrade ARGS` run in course `root` (output captured)."""
+    return run_module("course.classgrade", list(args), root, timeout, PYTHONPATH=str(ROOT))
 
 
 def assignment_run(root: Path, assignment: str) -> GradingRun:

@@ -19,7 +19,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from course._classgrade_autograde import nbgrader_env
+from course.classgrade.base import nbgrader_env
 
 
 def convention(names: list[str], assignment: str) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from course._classgrade_autograde import course_id, default_db_url, nbgrader_env
+from course.classgrade.base import course_id, default_db_url, nbgrader_env
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 NUMBER = re.compile(r"\d+(?:\.\d+)?")

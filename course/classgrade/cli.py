@@ -1,23 +1,9 @@
-"""Grade a whole class with stock nbgrader: collect a zip, autograde in parallel, report.
+"""The command line of classgrade: `python -m course.classgrade collect|autograde|report`.
 
-Run from the course root (the folder with nbgrader_config.py)::
-
-    python -m course.classgrade collect 05-locks lms-download.zip
-    python -m course.classgrade autograde 05-locks 06-deadlock-rlock --workers 2 --time-limit 600
-    python -m course.classgrade report 05-locks --out reports/
-
-`autograde` runs one stock `nbgrader autograde ASSIGNMENT --student STUDENT --force` per
-submission, `--workers` at a time, each in its own process group with a time limit, and prints a
-progress line on stderr and a summary of failures (timeouts, nbgrader's ERROR lines). It is
-correct with the SQLite gradebook (students created serially first, a busy timeout for the
-concurrent writes) and with a PostgreSQL `db_url` set in nbgrader_config.py (or `--db-url`).
-See docs/ta-guide.md.
-
-The pieces are importable; a parser is all this module adds:
-
->>> args = parser().parse_args(["autograde", "05-locks", "--workers", "3"])
->>> args.assignments, args.workers, args.time_limit
-(['05-locks'], 3, 600.0)
+`autograde` runs stock nbgrader's `autograde ASSIGNMENT --student STUDENT --force` per
+submission, `--workers` at a time on this machine (or one Dask task each with `--cluster`),
+each in its own process group with a time limit, and prints a progress line on stderr and a
+summary of failures (timeouts, nbgrader's ERROR lines). See docs/ta-guide.md.
 """
 
 import argparse
@@ -25,32 +11,23 @@ import os
 import sys
 from pathlib import Path
 
-from course._classgrade_autograde import Job, autograde, find_jobs, sqlite_url, summary
-from course._classgrade_collect import collect, convention, named_regexp
-from course._classgrade_report import ClassReport, collect_report, draw, pass_rate_table, report
-
-__all__ = [
-    "ClassReport",
-    "Job",
-    "autograde",
-    "collect",
-    "collect_report",
-    "convention",
-    "draw",
-    "find_jobs",
-    "main",
-    "named_regexp",
-    "pass_rate_table",
-    "report",
-    "sqlite_url",
-    "summary",
-]
+from course.classgrade.base import DEMO_TIME_SCALE
+from course.classgrade.collect import collect
+from course.classgrade.jobs import summary
+from course.classgrade.local import autograde
+from course.classgrade.report import pass_rate_table, report
 
 
 def parser() -> argparse.ArgumentParser:
-    """The command line of `python -m course.classgrade`."""
+    """The command line of `python -m course.classgrade`.
+
+    >>> args = parser().parse_args(["autograde", "05-locks", "--workers", "3"])
+    >>> args.assignments, args.workers, args.time_limit, args.cluster
+    (['05-locks'], 3, 600.0, None)
+    """
     p = argparse.ArgumentParser(
-        prog="python -m course.classgrade", description=__doc__.split("\n")[0]
+        prog="python -m course.classgrade",
+        description="Grade a whole class with stock nbgrader: collect, autograde, report.",
     )
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -64,6 +41,16 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--db-url", help=db_help)
     g.add_argument(
         "--busy-timeout", type=float, default=60.0, help="SQLite busy timeout, s (default 60)"
+    )
+    g.add_argument(
+        "--cluster",
+        metavar="tcp://HOST:8786",
+        help="grade on this Dask scheduler's workers (pip install '.[cluster]')",
+    )
+    g.add_argument(
+        "--demo-time-scale",
+        default=DEMO_TIME_SCALE,
+        help=f"speed of the demos' pauses in grading kernels (default {DEMO_TIME_SCALE}; 1: real)",
     )
 
     c = sub.add_parser("collect", help="unpack an LMS zip into submitted/ (nbgrader zip_collect)")
@@ -88,14 +75,18 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     if args.command == "autograde":
-        jobs = autograde(
-            root,
-            args.assignments,
-            workers=args.workers,
+        options = dict(
             time_limit=args.time_limit,
             db_url=args.db_url,
             busy_timeout=args.busy_timeout,
+            demo_time_scale=args.demo_time_scale,
         )
+        if args.cluster:
+            from course.classgrade.cluster import autograde_on_cluster
+
+            jobs = autograde_on_cluster(root, args.assignments, args.cluster, **options)
+        else:
+            jobs = autograde(root, args.assignments, workers=args.workers, **options)
         if not jobs:
             print("classgrade: no submissions found under submitted/", file=sys.stderr)
             return 1
@@ -119,7 +110,3 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(str(f.relative_to(root)) if f.is_relative_to(root) else str(f) for f in files)
     )
     return 0 if exported.returncode == 0 else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

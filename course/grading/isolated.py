@@ -53,10 +53,28 @@ GRACE = 2.0
 _OUTPUT_LINES = 20
 _MAX_OUTPUT_BYTES = 64 * 1024 * 1024
 
-# Hooks run by the child's watchdog on timeout; each returns extra lines.
-# Only ever appended to inside a child (see LockOrderChecker.check, run_async).
+# Hooks run by the child's watchdog on timeout; each returns extra lines (see on_timeout).
 _timeout_hooks: list = []
 _GRADING_DIR = os.path.join(_frames.COURSE_DIR, "grading") + os.sep
+
+
+def on_timeout(hook) -> None:
+    """Add lines to the report of a timed-out :func:`run_isolated` call.
+
+    ``hook()`` returns a list of extra lines; it runs in the child's watchdog when the
+    deadline passes.  Call it from code running *inside* ``run_isolated`` (the hook then
+    lives in the child only and disappears with it), as ``LockOrderChecker.check`` does to
+    add the lock order it saw.
+
+    >>> def report():
+    ...     on_timeout(lambda: ["the lock order so far: a.lock -> b.lock"])
+    ...     return "registered"
+    >>> run_isolated(report, timeout=5)
+    'registered'
+    >>> _timeout_hooks   # the parent's list is untouched
+    []
+    """
+    _timeout_hooks.append(hook)
 
 
 def _can_fork() -> bool:
@@ -113,7 +131,7 @@ def run_async(coro_func, *args, timeout: float = 5.0, **kwargs):
         def hook():
             return _describe_tasks(loops[0]) if loops else []
 
-        _timeout_hooks.append(hook)
+        on_timeout(hook)
 
         def runner():
             try:

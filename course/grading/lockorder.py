@@ -332,7 +332,7 @@ class LockOrderChecker:
                 cycle = self.find_cycle()
                 return [self.describe_cycle(cycle)] if cycle else []
 
-            isolated._timeout_hooks.append(hook)
+            isolated.on_timeout(hook)
             value = scenario(*args, **kwargs)
             return value, dict(self.edges), dict(self.held_at)
 

@@ -14,8 +14,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
+import urllib.request
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -23,6 +26,7 @@ import nbformat
 import pytest
 
 from course.syllabus import NAMES, notebook_path
+from tests.browser_lab import free_port, fresh_clone, isolated_env
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "student_edition.py"
@@ -403,3 +407,55 @@ def test_publish_commits_the_edition_to_its_own_branch(edition, tmp_path):
     )
     assert (git(repo, "rev-parse", "HEAD"), git(repo, "status", "--porcelain")) == before
     assert git(repo, "branch", "--show-current") == "main"
+
+
+def test_make_lab_on_a_fresh_clone_serves_the_student_edition(tmp_path):
+    """`make lab`, the README's first command, run on a fresh clone (this environment's venv
+    linked in, so nothing is installed): it builds the edition and JupyterLab serves it. The
+    served root, listed through the Jupyter contents API, has no source/ and no tests/."""
+    clone = fresh_clone(tmp_path / "clone")
+    venv = Path(sys.executable).parent.parent
+    (clone / ".venv").symlink_to(venv, target_is_directory=True)
+    token, port = "t" + os.urandom(8).hex(), free_port()
+    env = isolated_env(venv / "bin", tmp_path / "state")
+    make = [
+        "make",
+        "--no-print-directory",
+        "-o",
+        ".venv/.installed",  # installed already: the venv is this one
+        "lab",
+        f"JUPYTER_PORT={port}",
+        f"LAB_ARGS=--no-browser --ServerApp.ip=127.0.0.1 --IdentityProvider.token={token}",
+    ]
+    log = tmp_path / "make-lab.log"
+    with open(log, "w") as out:
+        lab = subprocess.Popen(
+            make, cwd=clone, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        listing = None
+        deadline = time.monotonic() + 300  # the edition's build, then a server start
+        while listing is None and time.monotonic() < deadline:
+            assert lab.poll() is None, f"make lab exited:\n{log.read_text()}"
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/contents/",
+                headers={"Authorization": f"token {token}"},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=10) as reply:
+                    listing = json.loads(reply.read())
+            except OSError:
+                time.sleep(0.5)
+        assert listing is not None, f"no server on port {port}:\n{log.read_text()}"
+    finally:
+        os.killpg(lab.pid, signal.SIGTERM)  # make and the jupyter it started
+        lab.wait(timeout=60)
+    names = sorted(item["name"] for item in listing["content"])
+    assert "index.ipynb" in names and set(NAMES) <= set(names), names
+    assert not {"source", "tests", "release", "autograded", "docs", "scripts"} & set(names)
+    assert names == files_top_level(clone / "dist" / "student"), names
+    assert "student edition built" in log.read_text()
+
+
+def files_top_level(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))

@@ -50,7 +50,9 @@ from scripts.notebooks import kernel_metadata  # noqa: E402
 OUT = ROOT / "dist" / "student"
 BRANCH = "student"
 README_TEMPLATE = ROOT / "scripts" / "student-README.md"
-BINDER_REPO = os.environ.get("BINDER_REPO", "OWNER/REPO")  # the public repository Binder builds
+BINDER_REPO = os.environ.get(
+    "BINDER_REPO", "OWNER/STUDENT-REPO"
+)  # the public repository Binder builds
 COPIED = ["environment.yml", "postBuild", "LICENSE"]  # shipped as they are in the repository
 IGNORED = re.compile(r"(^|/)(\.ipynb_checkpoints|__pycache__|\.[^/]*)(/|$)|\.pyc$")
 EXECUTABLE = {"postBuild"}

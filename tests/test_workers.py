@@ -1,4 +1,5 @@
-"""course.workers: importable targets that work under fork, forkserver and spawn."""
+"""course.workers (compute, messages, base): importable targets that work under fork, forkserver
+and spawn."""
 
 import multiprocessing
 import time
@@ -118,9 +119,37 @@ def test_produce_consume_with_threads():
     assert [b.get() for _ in range(6)] == [0, 1, 2, 3, 4, None]
 
 
-def test_docstring_examples_run():
+WORKER_MODULES = [
+    "course.workers",
+    "course.workers.base",
+    "course.workers.compute",
+    "course.workers.lifecycle",
+    "course.workers.messages",
+    "course.workers.probes",
+    "course.workers.shared",
+    "course.workers.stderr",
+]
+
+
+@pytest.mark.parametrize("module", WORKER_MODULES)
+def test_docstring_examples_run(module):
     import doctest
     import importlib
 
-    result = doctest.testmod(importlib.import_module("course.workers"))
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_one_sentinel_and_one_flush():
+    """STOP and flush are defined once (in course.workers.base) and imported everywhere else."""
+    from course.workers import base, compute, messages
+
+    assert workers.STOP is base.STOP is messages.STOP is None
+    assert compute.flush is messages.flush is base.flush
+
+
+def test_usable_cores_is_at_most_the_affinity_set():
+    import os
+
+    cores = workers.usable_cores()
+    assert 1 <= cores <= len(os.sched_getaffinity(0))

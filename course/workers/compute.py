@@ -1,12 +1,10 @@
-"""Worker functions for multiprocessing demos, importable under every start method.
+"""CPU-bound process targets (notebooks 01-03): pure-Python work, its traced variants, pools.
 
-A function defined in a notebook cannot be a multiprocessing target under the
-``spawn`` and ``forkserver`` start methods: the child imports the target by
-name and a notebook is not importable.  These live in a module, take only
-picklable arguments, and so work with fork, forkserver and spawn alike.
+Every function lives in a module, takes picklable arguments and so works as a
+multiprocessing target under fork, forkserver and spawn alike (a spawned child
+imports its target by name, and a notebook cannot be imported).
 
 >>> import multiprocessing
->>> from course.workers import square
 >>> with multiprocessing.get_context("spawn").Pool(2) as pool:
 ...     pool.map(square, range(5))
 [0, 1, 4, 9, 16]
@@ -14,12 +12,13 @@ picklable arguments, and so work with fork, forkserver and spawn alike.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
+from pathlib import Path
 
 from course.timeline import RUNNING, SLEEPING
-
-STOP = None  # the sentinel that ends a pipeline stage
+from course.workers.base import flush
 
 
 def square(x):
@@ -92,14 +91,36 @@ def whoami(tag=None) -> dict:
     >>> info["pid"] == os.getpid(), info["tag"]
     (True, 'x')
     """
-    import multiprocessing
-
     return {
         "tag": tag,
         "pid": os.getpid(),
         "ppid": os.getppid(),
         "name": multiprocessing.current_process().name,
     }
+
+
+def usable_cores() -> int:
+    """How many cores this process can really compute on at once.
+
+    ``os.cpu_count()`` counts the machine's cores, not the ones this process may
+    use: the CPU affinity set (``taskset``, containers) and a cgroup v2 CPU quota
+    (Binder, Docker ``--cpus``) can both allow fewer.  A fractional quota is
+    rounded down (1.5 cores of time lets 2 processes share, not both compute).
+
+    >>> 1 <= usable_cores() <= (os.cpu_count() or 1)
+    True
+    """
+    if hasattr(os, "sched_getaffinity"):
+        cores = len(os.sched_getaffinity(0))
+    else:
+        cores = os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+    except (OSError, ValueError):
+        return cores
+    if quota == "max":
+        return cores
+    return max(1, min(cores, int(quota) // int(period)))
 
 
 def cpu_work_traced(rec, n: int, label: str | None = None) -> int:
@@ -115,7 +136,7 @@ def cpu_work_traced(rec, n: int, label: str | None = None) -> int:
     """
     with rec.span(RUNNING, label):
         result = cpu_work(n)
-    _flush(rec)
+    flush(rec)
     return result
 
 
@@ -131,7 +152,7 @@ def sleepy_work(rec, seconds: float, label: str | None = None) -> float:
     """
     with rec.span(SLEEPING, label):
         time.sleep(seconds)
-    _flush(rec)
+    flush(rec)
     return seconds
 
 
@@ -149,19 +170,16 @@ def chunks_traced(rec, sizes, label: str = "chunk") -> list[int]:
     for i, n in enumerate(sizes):
         with rec.span(RUNNING, f"{label} {i}"):
             results.append(cpu_work(n))
-    _flush(rec)
+    flush(rec)
     return results
 
 
-# ---------------------------------------------------------------------------
-# Pools: a recorder cannot travel as a Pool.map argument (a multiprocessing
-# queue may only be inherited at process start), so it is installed once per
-# worker through the Pool initializer.
-
+# A recorder cannot travel as a Pool.map argument (a multiprocessing queue may only be
+# inherited at process start), so it is installed once per worker by the Pool initializer.
 _pool_recorder = None
 
 
-def install_recorder(rec):
+def install_recorder(rec) -> None:
     """Pool initializer: make ``rec`` the recorder used by the ``pooled_*`` functions.
 
     >>> import multiprocessing
@@ -200,105 +218,5 @@ def pooled_count_primes(bounds: tuple[int, int]) -> int:
         return count_primes_range(bounds)
     with _pool_recorder.span(RUNNING, f"{bounds[0]}-{bounds[1]}"):
         result = count_primes_range(bounds)
-    _flush(_pool_recorder)
+    flush(_pool_recorder)
     return result
-
-
-def _flush(rec):
-    flush = getattr(rec, "flush", None)
-    if flush is not None:
-        flush()
-
-
-# ---------------------------------------------------------------------------
-# Message passing: queue and pipe pipelines
-
-STAGES = {
-    "square": square,
-    "double": lambda x: 2 * x,
-    "increment": lambda x: x + 1,
-    "negate": lambda x: -x,
-    "is_prime": is_prime,
-    "str": str,
-}
-
-
-def pipeline_stage(inbox, outbox, func_name: str, rec=None):
-    """Read items from ``inbox``, apply ``STAGES[func_name]``, put results on
-    ``outbox``; on ``STOP`` (None) pass it on and return.  Works with
-    ``multiprocessing.Queue`` (or ``queue.Queue`` for threads).  With ``rec``,
-    each item becomes a RUNNING span.
-
-    >>> import multiprocessing
-    >>> ctx = multiprocessing.get_context("spawn")
-    >>> a, b = ctx.Queue(), ctx.Queue()
-    >>> p = ctx.Process(target=pipeline_stage, args=(a, b, "square"))
-    >>> p.start()
-    >>> for x in [1, 2, 3, STOP]:
-    ...     a.put(x)
-    >>> [b.get() for _ in range(4)]
-    [1, 4, 9, None]
-    >>> p.join()
-    """
-    func = STAGES[func_name]
-    while True:
-        item = inbox.get()
-        if item is STOP:
-            outbox.put(STOP)
-            break
-        if rec is None:
-            outbox.put(func(item))
-        else:
-            with rec.span(RUNNING, f"{func_name}({item!r})"):
-                result = func(item)
-            outbox.put(result)
-    if rec is not None:
-        _flush(rec)
-
-
-def produce(outbox, items, delay: float = 0.0):
-    """Put each item on ``outbox`` (sleeping ``delay`` between items), then ``STOP``.
-
-    >>> import queue
-    >>> q = queue.Queue(); produce(q, [1, 2]); [q.get() for _ in range(3)]
-    [1, 2, None]
-    """
-    for item in items:
-        if delay:
-            time.sleep(delay)
-        outbox.put(item)
-    outbox.put(STOP)
-
-
-def consume(inbox, results) -> None:
-    """Get items from ``inbox`` until ``STOP``, putting each on ``results`` (a queue),
-    then put ``STOP`` on ``results`` too.
-
-    >>> import queue
-    >>> a, b = queue.Queue(), queue.Queue()
-    >>> produce(a, ["x"]); consume(a, b); [b.get(), b.get()]
-    ['x', None]
-    """
-    while (item := inbox.get()) is not STOP:
-        results.put(item)
-    results.put(STOP)
-
-
-def pipe_echo(conn, func_name: str = "square"):
-    """Receive values on a ``Pipe`` connection, send back ``STAGES[func_name](value)``;
-    stops (and closes ``conn``) on ``STOP``.
-
-    >>> import multiprocessing
-    >>> ctx = multiprocessing.get_context("spawn")
-    >>> parent, child = ctx.Pipe()
-    >>> p = ctx.Process(target=pipe_echo, args=(child, "square")); p.start()
-    >>> parent.send(4); parent.recv()
-    16
-    >>> parent.send(STOP); p.join()
-    """
-    func = STAGES[func_name]
-    try:
-        while (item := conn.recv()) is not STOP:
-            conn.send(func(item))
-    finally:
-        conn.close()

@@ -1,25 +1,60 @@
 """Traced drop-in replacements for threading and queue primitives.
 
 Each one wraps (or subclasses) the real primitive and records into a
-:class:`course.timeline.Timeline`.  One mechanism throughout: *try the
-operation without blocking first*; only if that fails, time the blocking call
-and record it as a waiting span.  So an uncontended acquire or get records no
-wait at all, and the real primitive does all the synchronisation.
+:class:`~course.timeline.Timeline`.  One mechanism throughout: the real
+primitive does all the synchronisation and all the argument checking; the
+traced one only notes *when* a call had to block.
 
-Create them through the timeline (``tl.Lock("name")``, ``tl.Queue(...)``).
+* Locks try ``acquire(False)`` first and time the blocking call only if that
+  fails, so an uncontended acquire records no wait.  Their arguments are
+  checked by a fresh, free ``_thread`` lock first: the checks of the real
+  ``acquire`` run before it looks at the lock, so a fast-path acquire raises
+  exactly what ``threading.Lock().acquire(False, 1)`` raises.
+* Semaphores and events subclass the ``threading`` classes.
+* Queues subclass ``queue.Queue`` and replace its two Conditions with ones that
+  note the first ``wait()`` of a call: the stdlib's own ``put``/``get`` run
+  unchanged, and the time from that first wait to the return is the blocked span.
+
+The contract is CPython's own: ``tests/test_timeline_stdlib.py`` runs the
+applicable classes of ``Lib/test/lock_tests.py`` and ``Lib/test/test_queue.py``
+against these classes.  Create them through the timeline (``tl.Lock("name")``,
+``tl.Queue(...)``).
+
+>>> from course.timeline import Timeline
+>>> tl = Timeline()
+>>> lock = tl.Lock("counter")
+>>> with lock:
+...     pass
+>>> lock.acquire(False, 1)
+Traceback (most recent call last):
+ValueError: can't specify a timeout for a non-blocking call
 """
 
 from __future__ import annotations
 
+import _thread
 import queue
 import threading
 
 from .base import HOLDING_LOCK, QUEUE_GET, QUEUE_PUT, WAITING, WAITING_LOCK, clock
 from .lanes import current_lane
 
+__all__ = [
+    "TracedLock",
+    "TracedRLock",
+    "TracedSemaphore",
+    "TracedBoundedSemaphore",
+    "TracedEvent",
+    "TracedQueue",
+    "TracedLifoQueue",
+    "TracedPriorityQueue",
+]
 
-def _timeout_args(blocking: bool, timeout: float):
-    return (blocking, timeout) if blocking else (False,)
+
+def _check_lock_args(blocking, timeout) -> None:
+    # A free lock returns at once, after the same argument parsing as any lock.
+    probe = _thread.allocate_lock()
+    probe.acquire(blocking, timeout)
 
 
 class TracedLock:
@@ -33,9 +68,13 @@ class TracedLock:
     True
     >>> tl.spans[0].state
     'holding lock'
+    >>> lock.acquire(timeout=-5)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ValueError: timeout value must be ...
     """
 
-    _factory = staticmethod(threading.Lock)
+    _factory = staticmethod(_thread.allocate_lock)
+    _kind = "Lock"
 
     def __init__(self, timeline, name: str = "lock"):
         self._tl = timeline
@@ -47,6 +86,7 @@ class TracedLock:
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         """Acquire like ``threading.Lock.acquire``; a blocked wait becomes a span."""
+        _check_lock_args(blocking, timeout)
         lane = current_lane()
         if self._lock.acquire(False):
             self._acquired(lane, clock())
@@ -66,13 +106,16 @@ class TracedLock:
         self._holder = (lane, now)
         self.acquisitions += 1
 
-    def release(self):
-        """Release; records the HOLDING_LOCK span of the holder."""
-        holder = self._holder
-        if holder is not None and self._lock.locked():
-            # End the hold before really releasing, so holds never overlap.
-            self._holder = None
+    def _end_hold(self):
+        holder, self._holder = self._holder, None
+        if holder is not None:
             self._tl.record(holder[0], HOLDING_LOCK, holder[1], clock(), self.name)
+
+    def release(self):
+        """Release (any thread may, as for ``threading.Lock``); records the hold."""
+        if self._lock.locked():
+            # End the hold before really releasing, so holds never overlap.
+            self._end_hold()
         self._lock.release()
 
     def locked(self) -> bool:
@@ -83,6 +126,11 @@ class TracedLock:
 
     def __exit__(self, *exc_info):
         self.release()
+
+    def _at_fork_reinit(self):
+        # threading's hook for locks after fork: unlocked, no holder.
+        self._lock._at_fork_reinit()
+        self._holder = None
 
     def statistics(self) -> dict:
         """Counts so far: acquisitions and how many of them had to wait.
@@ -99,9 +147,13 @@ class TracedLock:
             "contended": self.contended,
         }
 
+    def _repr_details(self) -> str:
+        return ""
+
     def __repr__(self):
         state = "locked" if self.locked() else "unlocked"
-        return f"<{type(self).__name__} {self.name!r} {state}>"
+        details = self._repr_details()
+        return f"<{state} timeline.{self._kind} object {self.name!r}{details} at {id(self):#x}>"
 
 
 class TracedRLock(TracedLock):
@@ -115,9 +167,13 @@ class TracedRLock(TracedLock):
     True
     >>> len(tl.spans)
     1
+    >>> r.release()
+    Traceback (most recent call last):
+    RuntimeError: cannot release un-acquired lock
     """
 
-    _factory = staticmethod(threading.RLock)
+    _factory = staticmethod(_thread.RLock)
+    _kind = "RLock"
 
     def __init__(self, timeline, name: str = "rlock"):
         super().__init__(timeline, name)
@@ -126,13 +182,14 @@ class TracedRLock(TracedLock):
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         """Acquire; re-entering by the owning thread is free and unrecorded."""
-        if self._owner == threading.get_ident():
-            self._lock.acquire()
+        me = threading.get_ident()
+        if self._owner == me:
+            got = self._lock.acquire(blocking, timeout)  # checks arguments, never waits
             self._count += 1
-            return True
+            return got
         got = super().acquire(blocking, timeout)
         if got:
-            self._owner = threading.get_ident()
+            self._owner = me
             self._count = 1
         return got
 
@@ -143,28 +200,34 @@ class TracedRLock(TracedLock):
         if self._owner != threading.get_ident():
             raise RuntimeError("cannot release un-acquired lock")
         self._count -= 1
-        if self._count:
-            self._lock.release()
-            return
-        self._owner = None
-        holder, self._holder = self._holder, None
-        if holder is not None:
-            self._tl.record(holder[0], HOLDING_LOCK, holder[1], clock(), self.name)
+        if not self._count:
+            self._owner = None
+            self._end_hold()
         self._lock.release()
 
     def locked(self) -> bool:
         """True if some thread holds the lock."""
         return self._owner is not None
 
-    # Hooks used by threading.Condition(rlock): wait() must release every level.
+    def _at_fork_reinit(self):
+        super()._at_fork_reinit()
+        self._owner, self._count = None, 0
+
+    def _repr_details(self) -> str:
+        return f" owner={self._owner or 0} count={self._count}"
+
+    # threading.Condition(rlock) uses these: wait() must release every level.
     def _is_owned(self):
         return self._owner == threading.get_ident()
 
+    def _recursion_count(self):
+        return self._count if self._is_owned() else 0
+
     def _release_save(self):
+        if not self._is_owned():
+            raise RuntimeError("cannot release un-acquired lock")
         count, self._count, self._owner = self._count, 0, None
-        holder, self._holder = self._holder, None
-        if holder is not None:
-            self._tl.record(holder[0], HOLDING_LOCK, holder[1], clock(), self.name)
+        self._end_hold()
         return (count, self._lock._release_save())
 
     def _acquire_restore(self, state):
@@ -174,9 +237,9 @@ class TracedRLock(TracedLock):
         self._holder = (current_lane(), clock())
 
 
-class TracedSemaphore:
-    """A ``threading.Semaphore`` (or BoundedSemaphore): WAITING spans while
-    blocked, a ``name.release()`` mark per release.
+class TracedSemaphore(threading.Semaphore):
+    """A ``threading.Semaphore``: WAITING spans while blocked, a
+    ``name.release()`` mark per release.
 
     >>> from course.timeline import Timeline
     >>> tl = Timeline(); s = tl.Semaphore(1, "slot")
@@ -185,22 +248,28 @@ class TracedSemaphore:
     False
     >>> tl.spans[0].state
     'waiting (event/semaphore)'
+    >>> s.acquire(False, timeout=1)
+    Traceback (most recent call last):
+    ValueError: can't specify timeout for non-blocking acquire
     """
 
-    def __init__(self, timeline, value: int = 1, name: str = "semaphore", bounded=False):
+    _kind = "Semaphore"
+
+    def __init__(self, timeline, value: int = 1, name: str = "semaphore"):
+        super().__init__(value)
         self._tl = timeline
         self.name = name
-        factory = threading.BoundedSemaphore if bounded else threading.Semaphore
-        self._sem = factory(value)
 
     def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
         """Acquire one slot like ``threading.Semaphore.acquire``."""
-        if self._sem.acquire(False):
+        if not blocking and timeout is not None:  # the stdlib's check, before any work
+            raise ValueError("can't specify timeout for non-blocking acquire")
+        if super().acquire(False):
             return True
         if not blocking:
             return False
         lane, start = current_lane(), clock()
-        got = self._sem.acquire(True, timeout)
+        got = super().acquire(True, timeout)
         self._tl.record(lane, WAITING, start, clock(), self.name)
         return got
 
@@ -208,17 +277,33 @@ class TracedSemaphore:
 
     def release(self, n: int = 1):
         """Release ``n`` slots and record a mark."""
-        self._sem.release(n)
+        super().release(n)
         self._tl.mark(f"{self.name}.release()")
 
-    def __exit__(self, *exc_info):
-        self.release()
+    def _repr_value(self) -> str:
+        return str(self._value)
 
     def __repr__(self):
-        return f"<{type(self).__name__} {self.name!r} value={self._sem._value}>"
+        return f"<timeline.{self._kind} at {id(self):#x} {self.name!r}: value={self._repr_value()}>"
 
 
-class TracedEvent:
+class TracedBoundedSemaphore(TracedSemaphore, threading.BoundedSemaphore):
+    """A ``threading.BoundedSemaphore`` traced like :class:`TracedSemaphore`.
+
+    >>> from course.timeline import Timeline
+    >>> s = Timeline().BoundedSemaphore(1)
+    >>> s.release()
+    Traceback (most recent call last):
+    ValueError: Semaphore released too many times
+    """
+
+    _kind = "BoundedSemaphore"
+
+    def _repr_value(self) -> str:
+        return f"{self._value}/{self._initial_value}"
+
+
+class TracedEvent(threading.Event):
     """A ``threading.Event``: ``wait()`` records a WAITING span when it has to
     wait; ``set()`` and ``clear()`` record marks.
 
@@ -231,73 +316,79 @@ class TracedEvent:
     """
 
     def __init__(self, timeline, name: str = "event"):
+        super().__init__()
         self._tl = timeline
         self.name = name
-        self._event = threading.Event()
-
-    def is_set(self) -> bool:
-        """True once ``set()`` was called (and not cleared)."""
-        return self._event.is_set()
 
     def set(self):
         """Set the flag, wake all waiters, record a mark."""
         self._tl.mark(f"{self.name}.set()")
-        self._event.set()
+        super().set()
 
     def clear(self):
         """Reset the flag and record a mark."""
-        self._event.clear()
+        super().clear()
         self._tl.mark(f"{self.name}.clear()")
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until set (or timeout); returns the flag like ``Event.wait``."""
-        if self._event.is_set():
+        if self.is_set():
             return True
         lane, start = current_lane(), clock()
-        flag = self._event.wait(timeout)
+        flag = super().wait(timeout)
         self._tl.record(lane, WAITING, start, clock(), self.name)
         return flag
 
     def __repr__(self):
-        return f"<{type(self).__name__} {self.name!r} {'set' if self.is_set() else 'unset'}>"
+        state = "set" if self.is_set() else "unset"
+        return f"<timeline.Event at {id(self):#x} {self.name!r}: {state}>"
+
+
+class _NotingCondition(threading.Condition):
+    """A queue's Condition that notes, per thread, when the first ``wait()`` of
+    the current put/get began (the queue's ``put``/``get`` end the span)."""
+
+    def __init__(self, lock, began: dict):
+        super().__init__(lock)
+        self._began = began
+
+    def wait(self, timeout=None):
+        self._began.setdefault(threading.get_ident(), (current_lane(), clock()))
+        return super().wait(timeout)
 
 
 class _TracedQueueMixin:
-    """Adds span recording to a ``queue.Queue`` class through its public
-    ``put``/``get`` (blocked time) and private ``_put``/``_get`` hooks (size
-    counter, sampled under the queue's own mutex so samples are in order)."""
+    """Adds span recording to a ``queue.Queue`` class: blocked time through the
+    queue's Conditions (see the module docstring), the size as a counter through
+    the ``_put``/``_get`` hooks (sampled under the queue's mutex, so in order)."""
 
     def __init__(self, timeline, maxsize: int = 0, name: str = "queue"):
         self._tl = timeline
         self.name = name
         super().__init__(maxsize)
+        self._began: dict = {}  # thread id -> (lane, start) of its first wait
+        self.not_empty = _NotingCondition(self.mutex, self._began)
+        self.not_full = _NotingCondition(self.mutex, self._began)
         timeline.count(name, 0)
 
+    def _end_wait(self, state):
+        began = self._began.pop(threading.get_ident(), None)
+        if began is not None:
+            self._tl.record(began[0], state, began[1], clock(), self.name)
+
     def put(self, item, block: bool = True, timeout: float | None = None):
-        """Put like ``queue.Queue.put``; time blocked on a full queue is a QUEUE_PUT span."""
+        """``queue.Queue.put``; time blocked on a full queue is a QUEUE_PUT span."""
         try:
-            return super().put(item, block=False)
-        except queue.Full:
-            if not block:
-                raise
-        lane, start = current_lane(), clock()
-        try:
-            super().put(item, True, timeout)
+            super().put(item, block, timeout)
         finally:
-            self._tl.record(lane, QUEUE_PUT, start, clock(), self.name)
+            self._end_wait(QUEUE_PUT)
 
     def get(self, block: bool = True, timeout: float | None = None):
-        """Get like ``queue.Queue.get``; time blocked on an empty queue is a QUEUE_GET span."""
+        """``queue.Queue.get``; time blocked on an empty queue is a QUEUE_GET span."""
         try:
-            return super().get(block=False)
-        except queue.Empty:
-            if not block:
-                raise
-        lane, start = current_lane(), clock()
-        try:
-            return super().get(True, timeout)
+            return super().get(block, timeout)
         finally:
-            self._tl.record(lane, QUEUE_GET, start, clock(), self.name)
+            self._end_wait(QUEUE_GET)
 
     def _put(self, item):
         super()._put(item)
@@ -319,6 +410,9 @@ class TracedQueue(_TracedQueueMixin, queue.Queue):
     queue.Full
     >>> tl.spans[0].state
     'blocked on put'
+    >>> q.get(timeout=-1)
+    Traceback (most recent call last):
+    ValueError: 'timeout' must be a non-negative number
     """
 
 

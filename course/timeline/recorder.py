@@ -323,7 +323,7 @@ class Timeline:
         Traceback (most recent call last):
         ValueError: Semaphore released too many times
         """
-        return primitives.TracedSemaphore(self, value, name, bounded=True)
+        return primitives.TracedBoundedSemaphore(self, value, name)
 
     def Event(self, name: str = "event"):
         """A ``threading.Event``: ``wait()`` records a WAITING span, ``set()``/``clear()`` marks.

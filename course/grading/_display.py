@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import linecache
+import sys
 
 from . import _stacks
 
@@ -44,6 +45,9 @@ def hides_frames(func):
         except AssertionError as exc:
             if "_render_traceback_" not in vars(exc):
                 exc._render_traceback_ = functools.partial(render, exc)
+                facts = getattr(exc, "grading_facts", None)
+                if facts:
+                    show_after_cell(facts)
             raise
 
     return wrapper
@@ -78,3 +82,35 @@ def render(exc: BaseException, limit: int = 3) -> list[str]:
         return lines
     except Exception:  # noqa: BLE001 - the display must never fail
         return [f"{type(exc).__name__}: {exc}"]
+
+
+def show_after_cell(facts: dict) -> bool:
+    """In a notebook, draw ``facts`` (see :mod:`course.grading.pictures`) below the failed
+    cell's error, once; elsewhere do nothing.  Returns True when a picture was scheduled.
+
+    >>> show_after_cell({"kind": "race", "accesses": []})   # not in a kernel
+    False
+    """
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None or not hasattr(shell, "events"):
+        return False
+
+    def once(*_result):
+        try:
+            shell.events.unregister("post_run_cell", once)
+        except ValueError:
+            pass
+        try:
+            from IPython.display import Image, display
+
+            from . import pictures
+
+            png = pictures.png_for(facts)
+            if png:
+                display(Image(data=png, format="png"))
+        except Exception:  # noqa: BLE001 - a picture must never become an error or stderr
+            pass
+
+    shell.events.register("post_run_cell", once)
+    return True

@@ -306,6 +306,7 @@ def _child(target, wfd: int, outfd: int, timeout: float, label: str) -> None:
                     str(exc),
                     "" if from_check else _stacks.student_traceback(exc.__traceback__),
                     from_check,
+                    getattr(exc, "grading_facts", None) if from_check else None,
                 )
             )
         try:
@@ -493,7 +494,10 @@ def _outcome(message, status, tail: str, timeout: float, label: str):
         if kind == "error":
             _, ename, msg, tb, *rest = message
             if rest and rest[0]:
-                raise AssertionError(_with_output(msg, tail))
+                error = AssertionError(_with_output(msg, tail))
+                if len(rest) > 1 and rest[1]:
+                    error.grading_facts = rest[1]  # drawn below the message (_display)
+                raise error
             text = f"{label} raised {ename}: {msg}" if msg else f"{label} raised {ename}"
             if tb:
                 text += "\n" + tb

@@ -23,6 +23,7 @@ the values.
 from __future__ import annotations
 
 import _thread
+import threading
 import time
 import types
 from dataclasses import dataclass, field
@@ -60,7 +61,35 @@ def _window(delay: float) -> None:
     _sleep(delay)
 
 
+class _AccessLog:
+    """Reads and writes of racy attributes during one :func:`stress` trial: the facts a
+    failure report draws (``entries`` is None while nobody records)."""
+
+    LIMIT = 5000
+
+    def __init__(self):
+        self.entries: list | None = None
+
+    def add(self, name: str, kind: str, value) -> None:
+        entries = self.entries
+        if entries is not None and len(entries) < self.LIMIT:
+            text = repr(value)
+            entries.append(
+                (
+                    time.perf_counter(),
+                    threading.current_thread().name,
+                    name,
+                    kind,
+                    text if len(text) <= 20 else text[:17] + "...",
+                )
+            )
+
+
+_LOG = _AccessLog()
+
+
 def _opened(obj, name: str, kind: str, value, delay: float, window) -> None:
+    _LOG.add(name, kind, value)
     hook = _access_hook
     if hook is None or not hook(obj, name, kind, value):
         window(delay)
@@ -287,11 +316,13 @@ def stress(trial, repeat: int = 20, name: str = "trial", timeout: float | None =
     start = time.perf_counter()
     for i in range(1, repeat + 1):
         t0 = time.perf_counter()
+        _LOG.entries = []
         try:
             outcome = trial()
         except AssertionError as exc:
-            raise AssertionError(f"{name}: trial {i} of {repeat}: {exc}") from None
+            raise _failed(f"{name}: trial {i} of {repeat}: {exc}") from None
         except Exception as exc:
+            _LOG.entries = None
             unwritten = _stacks.not_written_yet(exc)
             if unwritten:
                 raise AssertionError(f"{name}: {unwritten}") from None
@@ -300,12 +331,22 @@ def stress(trial, repeat: int = 20, name: str = "trial", timeout: float | None =
             ) from None
         times.append(time.perf_counter() - t0)
         if outcome is None or outcome is True:
+            _LOG.entries = None
             continue
         if outcome is False:
-            raise AssertionError(f"{name}: trial {i} of {repeat}: the check returned False")
+            raise _failed(f"{name}: trial {i} of {repeat}: the check returned False")
         expected, actual = outcome
         if expected != actual:
-            raise AssertionError(
-                f"{name}: trial {i} of {repeat}: expected {expected!r}, got {actual!r}"
-            )
+            raise _failed(f"{name}: trial {i} of {repeat}: expected {expected!r}, got {actual!r}")
+        _LOG.entries = None
     return StressStats(name, repeat, time.perf_counter() - start, times)
+
+
+def _failed(message: str) -> AssertionError:
+    """The AssertionError of a failed trial, carrying the racy accesses it made
+    (``grading_facts``, drawn as a timeline below the message)."""
+    entries, _LOG.entries = _LOG.entries, None
+    exc = AssertionError(message)
+    if entries:
+        exc.grading_facts = {"kind": "race", "title": message, "accesses": entries}
+    return exc

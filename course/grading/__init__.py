@@ -21,6 +21,10 @@ Thread-level instrument (:mod:`course.grading.probe`)
     hands out; ``probe.count()``, ``probe.peak()`` (most visits at the same
     time), ``probe.visits()`` -- however the workers were started.
 
+Pictures (:mod:`course.grading.pictures`)
+    a failed ``stress`` trial is drawn below its message in a notebook: the
+    threads' reads and writes and the first lost update.
+
 Lock order (:mod:`course.grading.lockorder`)
     ``LockOrderChecker()`` with ``.Lock(name)``, ``.RLock(name)``,
     ``.install(objs)``, ``.edges``, ``.assert_no_cycle()``,

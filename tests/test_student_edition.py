@@ -50,6 +50,7 @@ ALLOWED = [
     "jupyter-config/etc/jupyter/jupyter_server_config.d/zz-course-student.json",
     "jupyter-config/share/jupyter/lab/settings/overrides.json",
     "course/__init__.py",
+    "course/_*.py",  # private modules the ones below share (TA-only names are refused below)
     # what notebooks import (a module or a package of modules): timelines, local servers, worker
     # functions, and the checks the visible tests call (run_isolated, explore, LockOrderChecker)
     *(f"course/{m}{tail}" for m in STUDENT_MODULES for tail in (".py", "/*.py")),
@@ -459,3 +460,13 @@ def test_make_lab_on_a_fresh_clone_serves_the_student_edition(tmp_path):
 
 def files_top_level(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+
+
+@pytest.mark.parametrize("script", ["student_edition", "notebooks"])
+def test_docstring_examples(script):
+    import doctest
+    import importlib
+
+    sys.path.insert(0, str(ROOT))
+    result = doctest.testmod(importlib.import_module(f"scripts.{script}"))
+    assert result.attempted and not result.failed

@@ -194,6 +194,14 @@ def restore(snap: Snapshot, only=None) -> list[str]:
     return changed
 
 
+def restore_entry(entry) -> str | None:
+    """Put back one of ``snap.entries``; its label if it had changed (never raises)."""
+    try:
+        return _restore_entry(*entry)
+    except Exception:  # noqa: BLE001 - a read-only oddity must not stop the rest
+        return None
+
+
 def changed_entry(entry) -> str | None:
     """The label of ``entry`` (one of ``snap.entries``) if it differs now, without restoring."""
     try:

@@ -15,8 +15,8 @@ code, and `arm()`:
    `__defaults__`, `__kwdefaults__` and closures, the attributes of their classes, the
    contents of module-level lists/dicts/sets -- and of IPython's error display (the shell's
    `showtraceback` family, `set_custom_exc`, its traceback formatters, `sys.excepthook`);
-3. before every top-level statement of every cell (an audit hook on `exec` of cell code, which
-   cannot be removed, backed by IPython's `pre_run_cell` event) puts all of it back;
+3. before every cell (an audit hook on `exec` of a cell's first statement, which a cell cannot
+   remove, backed by IPython's `pre_run_cell` event) puts all of it back;
 4. after every cell (`post_run_cell`) looks again: if the cell replaced part of the grading
    library, the protected names or the error display *while it ran* (e.g. from inside a graded
    function), it puts the originals back, shows the cell's error if the display had been
@@ -46,7 +46,7 @@ from importlib import import_module
 
 from course import _state
 
-#: standard-library names restored before every statement: {module: [attribute, ...]}
+#: standard-library names restored before every cell: {module: [attribute, ...]}
 PROTECTED = _state.PROTECTED
 
 # course modules whose every change during a cell is a tampering attempt (their state only
@@ -126,16 +126,32 @@ def restore(snapshot: _state.Snapshot, strict_only: bool = False) -> list[str]:
 
     With `strict_only`, only what a cell can never legitimately change (see `STRICT_PREFIXES`).
     """
-    changed = _state.restore(snapshot, only=_state.is_strict)
-    if not strict_only:
-        _state.restore(snapshot, only=_quiet_entry)
+    changed = []
+    for entry, flag in zip(snapshot.entries, _flags(snapshot), strict=True):
+        if flag is None or (strict_only and flag != "strict"):
+            continue
+        what = _state.restore_entry(entry)
+        if what and flag == "strict":
+            changed.append(what)
     return changed
 
 
-def _quiet_entry(label: str, kind: str) -> bool:
-    if kind == "contents":  # only the grading library's containers: demos' lists may grow
-        return label.startswith(STRICT_PREFIXES)
-    return not _state.is_strict(label, kind)
+def _flags(snapshot: _state.Snapshot) -> list:
+    """Per entry: "strict" (a change is tampering), "quiet" (restored silently) or None (left
+    alone: the contents of other course modules' containers, which demos may fill)."""
+    cached = getattr(snapshot, "_guard_flags", None)
+    if cached is not None and len(cached) == len(snapshot.entries):
+        return cached
+    flags = []
+    for label, kind, *_ in snapshot.entries:
+        if _state.is_strict(label, kind):
+            flags.append("strict")
+        elif kind == "contents" and not label.startswith(STRICT_PREFIXES):
+            flags.append(None)
+        else:
+            flags.append("quiet")
+    snapshot._guard_flags = flags
+    return flags
 
 
 def arm(shell=None) -> None:
@@ -162,23 +178,25 @@ def arm(shell=None) -> None:
         if not state["armed"] or state["busy"]:
             return
         state["busy"] = True
+        state["cell"] = None  # set by the audit hook: one restore per cell is enough
         try:
             changed = restore(snapshot)
             refresh()
             if shell is not None:
                 _ensure_registered(shell, before_cell, after_cell)
             if changed:
-                _note(stderr, changed, "before this statement")
+                _note(stderr, changed, "before this cell")
         finally:
             state["busy"] = False
 
     def before_cell(*info):
-        before_statement()
+        state["cell"] = None  # the audit hook restores at the cell's first statement
 
     def after_cell(result=None):
         if not state["armed"]:
             return
         state["busy"] = True
+        state["cell"] = None
         try:
             display_changed = _display_changed(snapshot)
             changed = restore(snapshot)
@@ -196,7 +214,11 @@ def arm(shell=None) -> None:
             try:
                 code = args[0]
                 if isinstance(code, types.CodeType) and _is_cell(code.co_filename):
-                    before_statement()
+                    # the first statement of each cell: restores even when a cell removed
+                    # the IPython callbacks (later statements are covered by after_cell)
+                    if state.get("cell") != code.co_filename:
+                        before_statement()
+                        state["cell"] = code.co_filename
             except BaseException:  # noqa: BLE001 - an audit hook must never raise
                 pass
 
@@ -216,11 +238,12 @@ def _note(stream, changed: list[str], when: str) -> None:
 
 
 def _display_changed(snapshot: _state.Snapshot) -> bool:
-    return any(
-        _state.changed_entry(entry)
-        for entry in snapshot.entries
-        if entry[0].startswith(("shell.", "IPython.", "ipykernel."))
-    )
+    entries = getattr(snapshot, "_guard_display", None)
+    if entries is None:
+        prefixes = ("shell.", "IPython.", "ipykernel.")
+        entries = [e for e in snapshot.entries if e[0].startswith(prefixes)]
+        snapshot._guard_display = entries
+    return any(_state.changed_entry(entry) for entry in entries)
 
 
 def _ensure_registered(shell, before_cell, after_cell) -> None:

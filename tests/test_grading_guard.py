@@ -1,4 +1,4 @@
-"""course.guard in a REAL ipykernel: tampering is undone before every statement, and a cell
+"""course.guard in a REAL ipykernel: tampering is undone before every cell, and a cell
 that tampers while it runs gets stderr output (nbgrader scores such a test cell 0).
 
 Each cell below is what a submission might do; the cell after it shows the grading library,
@@ -122,7 +122,7 @@ def test_guard_in_a_real_kernel(outputs):
         ("private", "course.grading.races._window"),
         ("code", "course.grading.isolated._run_forked.__code__"),
         ("reading", "course.grading.probe.Probe.peak"),
-        ("display", "shell.showtraceback"),
+        ("display-after", "shell.showtraceback"),  # "display" removed the after-cell check
         ("runtime", "shell.showtraceback"),
         ("runtime-pass", "course.grading.races._window"),
     ]:

@@ -12,6 +12,8 @@ the same data for https://ui.perfetto.dev.
 ...     total = sum(range(1000))
 >>> [(s.lane, s.state, s.label) for s in tl.spans]
 [('MainThread', 'running', 'step 1')]
+>>> fig = tl.plot(title="one step")                 # a matplotlib Figure
+>>> fig = plot_compare([tl, tl], titles=["a", "b"])  # one time axis for both
 
 Modules (each imports only the ones above it in this list)
 -------------------------------------------------------------
@@ -57,6 +59,7 @@ from .base import (
     Span,
     clock,
 )
+from .draw import plot_compare
 from .lanes import current_lane, greenlet_lane
 from .recorder import Timeline
 
@@ -75,4 +78,5 @@ __all__ = [
     "clock",
     "current_lane",
     "greenlet_lane",
+    "plot_compare",
 ]

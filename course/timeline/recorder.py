@@ -439,12 +439,16 @@ class Timeline:
         ax=None,
         figsize=None,
         show_counters: bool | None = None,
+        xlim=None,
     ):
         """Draw the timeline (one lane per worker, x = ms since the first event)
         and return the matplotlib Figure.  In Jupyter the figure is shown once.
 
         ``show_counters`` adds a small axis with queue sizes under the lanes
-        (default: when there are counters and no ``ax`` was given).
+        (default: when there are counters and no ``ax`` was given).  ``xlim``
+        fixes the x-axis in ms, e.g. ``(0, 100)``, so two plots compare; to draw
+        several timelines on one axis use :func:`course.timeline.plot_compare`.
+        Labels that do not fit in their bar are left out.
 
         >>> tl = Timeline(); tl.record("w", RUNNING, 0.0, 0.1, "a")
         >>> tl.plot(title="demo").axes[0].get_title()
@@ -452,7 +456,13 @@ class Timeline:
         """
         self._collect_quietly()
         return draw.plot(
-            self, title=title, labels=labels, ax=ax, figsize=figsize, counters=show_counters
+            self,
+            title=title,
+            labels=labels,
+            ax=ax,
+            figsize=figsize,
+            counters=show_counters,
+            xlim=xlim,
         )
 
     def to_chrome_trace(self) -> dict:

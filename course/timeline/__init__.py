@@ -15,9 +15,28 @@ the same data for https://ui.perfetto.dev.
 >>> fig = tl.plot(title="one step")                 # a matplotlib Figure
 >>> fig = plot_compare([tl, tl], titles=["a", "b"])  # one time axis for both
 
+Demo time scale
+---------------
+The environment variable ``COURSE_DEMO_TIME_SCALE`` (a float >= 0, default
+1.0) multiplies the pauses of the demo sleeping helpers: ``Timeline.sleep``,
+``Timeline.async_sleep`` and a process recorder's ``sleep``.  Grading kernels
+set it (e.g. to 0.1) so that cells that only *show* sleeping workers run
+faster; the pictures keep their shape, only the time axis shrinks.  Nothing
+else is scaled: ``time.sleep``, ``asyncio.sleep``, the traced primitives'
+timeouts and anything student code or a test measures keep real time.
+It is read at every call, so it can be set after import;
+:func:`time_scale` returns the value in force.
+
+>>> import os
+>>> os.environ["COURSE_DEMO_TIME_SCALE"] = "0"    # no demo pauses at all
+>>> tl = Timeline(); tl.sleep(60, label="a minute")  # returns at once
+>>> tl.spans[0].duration < 30
+True
+>>> del os.environ["COURSE_DEMO_TIME_SCALE"]
+
 Modules (each imports only the ones above it in this list)
 -------------------------------------------------------------
-``base``        states, the clock, ``Span`` and ``Mark``
+``base``        states, the clock, ``Span`` and ``Mark``, the demo time scale
 ``lanes``       which worker is running: ``current_lane()``
 ``primitives``  traced drop-in Lock, RLock, Semaphore, Event, Queue
 ``processes``   spans from child processes (recorder and collector)
@@ -53,11 +72,13 @@ from .base import (
     RUNNING,
     SLEEPING,
     STATES,
+    TIME_SCALE_ENV,
     WAITING,
     WAITING_LOCK,
     Mark,
     Span,
     clock,
+    time_scale,
 )
 from .draw import plot_compare
 from .lanes import current_lane, greenlet_lane
@@ -79,4 +100,6 @@ __all__ = [
     "current_lane",
     "greenlet_lane",
     "plot_compare",
+    "TIME_SCALE_ENV",
+    "time_scale",
 ]

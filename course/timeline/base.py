@@ -10,6 +10,8 @@ True
 
 from __future__ import annotations
 
+import math
+import os
 import time
 from typing import NamedTuple
 
@@ -25,6 +27,9 @@ __all__ = [
     "Span",
     "Mark",
     "clock",
+    "TIME_SCALE_ENV",
+    "time_scale",
+    "demo_seconds",
 ]
 
 # The states a span can be in.  Any other string works too; these have fixed
@@ -76,3 +81,44 @@ class Mark(NamedTuple):
     lane: str
     name: str
     t: float
+
+
+TIME_SCALE_ENV = "COURSE_DEMO_TIME_SCALE"
+
+
+def time_scale() -> float:
+    """The factor the demo sleeping helpers multiply their pauses by: the float in
+    the environment variable ``COURSE_DEMO_TIME_SCALE`` (read at every call), 1.0
+    when it is unset or empty.  Grading kernels set it below 1 so demo cells run
+    faster; ``time.sleep``, timeouts and everything student code or tests time are
+    never scaled.
+
+    >>> os.environ.pop(TIME_SCALE_ENV, None) and None
+    >>> time_scale()
+    1.0
+    >>> os.environ[TIME_SCALE_ENV] = "0.1"; time_scale()
+    0.1
+    >>> os.environ[TIME_SCALE_ENV] = "fast"; time_scale()
+    Traceback (most recent call last):
+    ValueError: COURSE_DEMO_TIME_SCALE must be a finite number >= 0, not 'fast'
+    >>> del os.environ[TIME_SCALE_ENV]
+    """
+    raw = os.environ.get(TIME_SCALE_ENV, "").strip()
+    if not raw:
+        return 1.0
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{TIME_SCALE_ENV} must be a finite number >= 0, not {raw!r}")
+    return value
+
+
+def demo_seconds(seconds: float) -> float:
+    """``seconds`` of a demo pause after :func:`time_scale`.
+
+    >>> demo_seconds(0.5)
+    0.5
+    """
+    return seconds * time_scale()

@@ -20,7 +20,7 @@ import os
 import threading
 from multiprocessing import util
 
-from .base import RUNNING, SLEEPING, clock
+from .base import RUNNING, SLEEPING, clock, demo_seconds
 from .lanes import current_lane
 
 _SYNC = "sync"
@@ -154,11 +154,12 @@ class ProcessRecorder:
         return _RecorderSpan(self, lane, state, label)
 
     def sleep(self, seconds: float, label: str | None = None):
-        """``time.sleep`` recorded as a SLEEPING span."""
+        """``time.sleep`` recorded as a SLEEPING span (a demo pause: scaled by
+        ``COURSE_DEMO_TIME_SCALE`` like ``Timeline.sleep``)."""
         import time
 
         with self.span(SLEEPING, label):
-            time.sleep(seconds)
+            time.sleep(demo_seconds(seconds))
 
     def mark(self, name: str, lane: str | None = None):
         """Record an instant event on this process's lane."""

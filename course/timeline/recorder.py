@@ -24,7 +24,7 @@ import inspect
 import time
 
 from . import chrome, draw, greenlets, primitives, processes
-from .base import RUNNING, SLEEPING, Mark, Span, clock
+from .base import RUNNING, SLEEPING, Mark, Span, clock, demo_seconds
 from .lanes import current_lane
 
 __all__ = ["Timeline"]
@@ -173,7 +173,8 @@ class Timeline:
         return decorate
 
     def sleep(self, seconds: float, label: str | None = None):
-        """``time.sleep(seconds)`` recorded as a SLEEPING span.
+        """``time.sleep(seconds)`` recorded as a SLEEPING span: a demo pause, so
+        scaled by ``COURSE_DEMO_TIME_SCALE`` (see :func:`course.timeline.time_scale`).
 
         >>> tl = Timeline()
         >>> tl.sleep(0.01, label="io")
@@ -181,7 +182,7 @@ class Timeline:
         'sleeping / IO'
         """
         with self.span(SLEEPING, label):
-            time.sleep(seconds)
+            time.sleep(demo_seconds(seconds))
 
     def async_span(self, state: str = RUNNING, label: str | None = None, lane: str | None = None):
         """``async with tl.async_span(SLEEPING): await ...``; lane = the task name.
@@ -200,7 +201,8 @@ class Timeline:
         return _SpanContext(self._raw.append, lane, state, label)
 
     async def async_sleep(self, seconds: float, label: str | None = None):
-        """``await asyncio.sleep(seconds)`` recorded as a SLEEPING span.
+        """``await asyncio.sleep(seconds)`` recorded as a SLEEPING span (a demo
+        pause: scaled like :meth:`sleep`).
 
         >>> import asyncio
         >>> tl = Timeline()
@@ -209,7 +211,7 @@ class Timeline:
         'sleeping / IO'
         """
         with self.span(SLEEPING, label):
-            await asyncio.sleep(seconds)
+            await asyncio.sleep(demo_seconds(seconds))
 
     # -- reading --------------------------------------------------------------
 

@@ -148,12 +148,17 @@ class _Readings:
         self.paths: list[str] = []
         self.tokens: dict[str, str] = {}
 
-    def token(self, path: str) -> str:
+    def served(self, path: str) -> str:
+        """The token for ``path``, chosen at its first request (in the handler)."""
         key = _token_key(path)
         with self.lock:
             if key not in self.tokens:
                 self.tokens[key] = secrets.token_hex(8)
             return self.tokens[key]
+
+    def token(self, path: str) -> str | None:
+        with self.lock:
+            return self.tokens.get(_token_key(path))
 
     def arrived(self, path: str) -> None:
         with self.lock:
@@ -224,7 +229,7 @@ class _DelayHandler(BaseHTTPRequestHandler):
                 "path": self.path,
                 "pid": os.getpid(),
                 "delay": delay,
-                "token": readings.token(parts.path),
+                "token": readings.served(parts.path),
             }
         ).encode()
         self.send_response(200)
@@ -275,16 +280,20 @@ class DelayServer(_Background, ThreadingHTTPServer):
         return f"http://{self.host}:{self.port}/{path.lstrip('/')}"
 
     @_ReadingMethod
-    def token(self, path: str) -> str:
-        """The random token this server sends (or will send) for ``path``.
+    def token(self, path: str) -> str | None:
+        """The random token this server sent for ``path``, or None before its first request.
 
         ``path`` may be a path (``"/item/3"``), carry a query or be a full URL
-        from :meth:`url`; only the path part counts.
+        from :meth:`url`; only the path part counts.  A token exists only once the
+        path was requested, so nothing in memory (e.g. of a forked child running
+        the code under test) can hold it beforehand.
 
         >>> import json, urllib.request
         >>> with DelayServer(delay=0) as srv:
         ...     body = json.load(urllib.request.urlopen(srv.url("/item/4?delay=0")))
         ...     body["token"] == srv.token("/item/4") == srv.token(srv.url("item/4"))
+        ...     srv.token("/item/5") is None
+        True
         True
         """
         return _READINGS[self].token(path)

@@ -149,9 +149,9 @@ def test_tokens_are_random_per_path_and_served():
         assert first["token"] == again["token"] == srv.token("/item/1")
         assert srv.token(srv.url("item/2")) == other["token"] != first["token"]
         assert len(first["token"]) >= 16
-        # a token asked for before any request is the one the server will send
-        promised = srv.token("/item/9")
-        assert get_json(srv.url("/item/9"))["token"] == promised
+        # no token exists before its path is requested: nothing can learn it in advance
+        assert srv.token("/item/9") is None
+        assert get_json(srv.url("/item/9"))["token"] == srv.token("/item/9")
     with DelayServer(delay=0) as other_srv:  # another server: other tokens
         assert get_json(other_srv.url("/item/1"))["token"] != first["token"]
 

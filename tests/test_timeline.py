@@ -516,6 +516,7 @@ TIMELINE_MODULES = [
     "course.timeline.chrome",
     "course.timeline.draw",
     "course.timeline.recorder",
+    "course.timeline.pictures",
 ]
 
 

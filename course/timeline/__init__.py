@@ -35,7 +35,7 @@ True
 >>> del os.environ["COURSE_DEMO_TIME_SCALE"]
 
 Modules (each imports only the ones above it in this list)
--------------------------------------------------------------
+----------------------------------------------------------
 ``base``        states, the clock, ``Span`` and ``Mark``, the demo time scale
 ``lanes``       which worker is running: ``current_lane()``
 ``primitives``  traced drop-in Lock, RLock, Semaphore, Event, Queue
@@ -44,6 +44,9 @@ Modules (each imports only the ones above it in this list)
 ``chrome``      Chrome trace-event JSON export and import
 ``draw``        matplotlib Gantt chart of one or several timelines
 ``recorder``    ``Timeline`` itself, which ties the helpers together
+``pictures``    failure pictures from plain data, for grading messages
+                (imported by its users, not by this package: ``from
+                course.timeline.pictures import race_picture``)
 
 Design rationale
 ----------------

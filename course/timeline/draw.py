@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from .base import HOLDING_LOCK, QUEUE_GET, QUEUE_PUT, RUNNING, SLEEPING, WAITING, WAITING_LOCK
 
-__all__ = ["COLOURS", "plot", "plot_compare"]
+__all__ = ["COLOURS", "plot", "plot_compare", "shown_once"]
 
 COLOURS = {
     RUNNING: "#2e7d32",  # green: doing work
@@ -336,10 +336,24 @@ def _hits(box, taken) -> bool:
 
 
 def _finish(fig, own_figure):
+    return shown_once(fig) if own_figure else fig
+
+
+def shown_once(fig):
+    """Close ``fig`` in pyplot's registry when the backend is non-interactive
+    (Jupyter's inline backend, Agg) and return it: Jupyter then shows the
+    returned figure exactly once, and many plots never trip matplotlib's
+    "too many open figures" warning.
+
+    >>> import matplotlib.pyplot as plt
+    >>> fig = shown_once(plt.figure())
+    >>> fig.number in plt.get_fignums()
+    False
+    """
     import matplotlib
     import matplotlib.pyplot as plt
 
-    if own_figure and _non_interactive(matplotlib.get_backend()):
+    if _non_interactive(matplotlib.get_backend()):
         plt.close(fig)
     return fig
 

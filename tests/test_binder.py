@@ -235,7 +235,9 @@ def test_binder_lab_opens_the_index_and_runs_notebook_01(binder, tmp_path):
             page = browser.new_page()
             index = open_notebook(page, lab, "index.ipynb", workspace="binder")
             names = file_browser_names(page)
+            assert sorted(names) == sorted(p.name for p in repo.iterdir() if p.name[0] != ".")
             assert first in names and not {"source", "tests", "release"} & set(names), names
+            assert not [n for n in names if n.endswith(".egg-info")], names
             index.wait_until_idle()
             assert not index.is_dirty(), "index.ipynb is marked unsaved right after opening"
 

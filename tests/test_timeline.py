@@ -10,6 +10,7 @@ import inspect
 import json
 import multiprocessing
 import pickle
+import sys
 import threading
 import time
 
@@ -34,6 +35,7 @@ from course.timeline import (  # noqa: E402
     Timeline,
     current_lane,
 )
+from course.timeline.primitives import TracedLock  # noqa: E402
 from course.workers import cpu_work_traced, sleepy_work  # noqa: E402
 
 START_METHODS = [
@@ -46,6 +48,30 @@ def tl():
     timeline = Timeline()
     yield timeline
     timeline.close()
+
+
+def wait_until_inside(code, *threads, timeout=30.0):
+    """Poll until every thread is running ``code`` (somewhere on its stack): how a
+    test knows a thread is blocked, instead of sleeping and hoping."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        frames = sys._current_frames()
+        if all(_stack_has(frames.get(t.ident), code) for t in threads):
+            return
+        time.sleep(0.001)
+    raise AssertionError(f"threads did not reach {code.co_name} within {timeout} s")
+
+
+def _stack_has(frame, code):
+    while frame is not None:
+        if frame.f_code is code:
+            return True
+        frame = frame.f_back
+    return False
+
+
+BLOCKED_ON_CONDITION = threading.Condition.wait.__code__  # Event, Semaphore, Queue waits
+IN_TRACED_ACQUIRE = TracedLock.acquire.__code__
 
 
 def assert_no_overlap(spans, state=RUNNING):
@@ -231,7 +257,7 @@ def test_gevent_sleeps_interleave(tl):
     wall = time.perf_counter() - start
     sleeps = [s for s in tl.spans if s.state == SLEEPING]
     assert {s.lane for s in sleeps} == {"fetch-0", "fetch-1", "fetch-2"}
-    assert wall < 2.2 * d, "three sleeps of d should take about d, not 3 d"
+    assert wall < 3 * d, "three sleeps one after the other would take 3 d"
     # interleaved: every sleep starts before any sleep ends
     assert max(s.start for s in sleeps) < min(s.end for s in sleeps)
     assert_no_overlap(tl.spans)
@@ -282,17 +308,20 @@ def test_traced_lock_holds_never_overlap(tl):
                 counter[0] = value + 1
 
     threads = [threading.Thread(target=worker, name=f"t{i}") for i in range(4)]
-    for t in threads:
-        t.start()
+    with lock:  # every worker finds the lock taken at least once
+        for t in threads:
+            t.start()
+        wait_until_inside(IN_TRACED_ACQUIRE, *threads)
     for t in threads:
         t.join()
     assert counter[0] == 12
     holds = sorted((s for s in tl.spans if s.state == HOLDING_LOCK), key=lambda s: s.start)
-    assert len(holds) == 12
+    assert len(holds) == 13  # the main thread's hold first
     assert all(a.end <= b.start for a, b in zip(holds, holds[1:], strict=False))
     waits = [s for s in tl.spans if s.state == WAITING_LOCK]
     assert waits and all(s.label == "counter" for s in waits)
-    assert lock.statistics()["acquisitions"] == 12 and not lock.locked()
+    assert {s.lane for s in waits} == {"t0", "t1", "t2", "t3"}
+    assert lock.statistics()["acquisitions"] == 13 and not lock.locked()
 
 
 def test_traced_lock_nonblocking_and_timeout(tl):
@@ -319,7 +348,7 @@ def test_traced_rlock_reentrant_and_condition(tl):
 
     t = threading.Thread(target=waiter)
     t.start()
-    time.sleep(0.02)
+    wait_until_inside(BLOCKED_ON_CONDITION, t)
     with rlock:  # nested: Condition must release both levels while waiting
         with cond:
             ready.append(1)
@@ -333,23 +362,27 @@ def test_traced_rlock_reentrant_and_condition(tl):
 def test_traced_semaphore_limits_and_records_waits(tl):
     slots = tl.BoundedSemaphore(2, "slots")
     active, peak, guard = [0], [0], threading.Lock()
+    go = threading.Event()
 
     def worker():
         with slots:
             with guard:
                 active[0] += 1
                 peak[0] = max(peak[0], active[0])
-            time.sleep(0.02)
+            go.wait()
             with guard:
                 active[0] -= 1
 
-    threads = [threading.Thread(target=worker) for _ in range(5)]
+    threads = [threading.Thread(target=worker, name=f"w{i}") for i in range(5)]
     for t in threads:
         t.start()
+    wait_until_inside(BLOCKED_ON_CONDITION, *threads)  # two on `go`, three on the semaphore
+    assert peak[0] == 2
+    go.set()
     for t in threads:
         t.join()
-    assert peak[0] <= 2
-    assert any(s.state == WAITING for s in tl.spans)
+    assert peak[0] == 2
+    assert len([s for s in tl.spans if s.state == WAITING]) >= 3
     assert sum(m.name == "slots.release()" for m in tl.marks) == 5
 
 
@@ -357,7 +390,7 @@ def test_traced_event(tl):
     ev = tl.Event("go")
     t = threading.Thread(target=ev.wait, name="waiter")
     t.start()
-    time.sleep(0.02)
+    wait_until_inside(BLOCKED_ON_CONDITION, t)
     ev.set()
     t.join(5)
     ev.clear()
@@ -377,10 +410,9 @@ def test_traced_queue_producer_consumer(tl):
         q.put(None)
 
     def consumer():
-        time.sleep(0.03)  # let the producer fill the queue and block
+        wait_until_inside(BLOCKED_ON_CONDITION, threads[0])  # the producer fills the queue
         while (item := q.get()) is not None:
             got.append(item)
-            time.sleep(0.002)
 
     threads = [
         threading.Thread(target=producer, name="producer"),
@@ -496,7 +528,8 @@ def test_plot_10000_spans_fast_enough(tl):
     start = time.perf_counter()
     fig = tl.plot()
     fig.savefig(__import__("io").BytesIO(), format="png")
-    assert time.perf_counter() - start < 10  # goal ~1 s; generous on a shared machine
+    # about 1 s on an idle machine (benchmarks/bench_timeline.py); generous for 2 busy cores
+    assert time.perf_counter() - start < 20
 
 
 def test_main_task_is_the_thread_lane():

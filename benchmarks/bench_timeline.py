@@ -1,14 +1,17 @@
 """How much does recording cost?  Run: python benchmarks/bench_timeline.py
 
 Prints the cost per span of the ``with tl.span(...)`` context manager, per
-span sent back from a child process, and the time to draw 10,000 spans.
+span sent back from a child process, of an uncontended traced lock and queue
+against the stdlib's, and the time to draw 10,000 spans.
 Each figure is the best of a few repeats (the machine is shared and noisy).
 """
 
 import io
 import multiprocessing
+import queue
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -69,6 +72,28 @@ def per_span_from_child(method, n=50_000):
     return max(timings[1] - timings[0], 0) / n
 
 
+def per_call(make, use, n=50_000, repeats=5):
+    """Best seconds per ``use(obj)`` on one ``make()`` object."""
+    best = float("inf")
+    for _ in range(repeats):
+        obj = make()
+        start = time.perf_counter()
+        for _ in range(n):
+            use(obj)
+        best = min(best, (time.perf_counter() - start) / n)
+    return best
+
+
+def lock_round_trip(lock):
+    with lock:
+        pass
+
+
+def queue_round_trip(q):
+    q.put(1)
+    q.get()
+
+
 def draw_10000(repeats=3):
     """Seconds to plot and render 10,000 spans on 8 lanes to PNG."""
     tl = Timeline()
@@ -93,6 +118,15 @@ def main():
         if method in multiprocessing.get_all_start_methods():
             cost = per_span_from_child(method)
             print(f"span from child ({method:10s}): {cost * 1e6:6.2f} µs/span incl. send + collect")
+    for name, plain, traced, use in (
+        ("lock acquire+release", threading.Lock, lambda: Timeline().Lock(), lock_round_trip),
+        ("queue put+get", queue.Queue, lambda: Timeline().Queue(), queue_round_trip),
+    ):
+        base, cost = per_call(plain, use), per_call(traced, use)
+        print(
+            f"{name:25s} {cost * 1e6:6.2f} µs traced, {base * 1e6:.2f} µs stdlib"
+            f"  ({cost / base:.1f}x, uncontended)"
+        )
     print(f"draw 10,000 spans:        {draw_10000():6.3f} s  (goal <= 1 s)")
 
 

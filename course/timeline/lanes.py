@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing.process as _mp_process
-import os
 import sys
-import sysconfig
 import threading
 import weakref
+
+from .._frames import is_library_file
 
 __all__ = ["current_lane", "greenlet_lane", "process_prefix"]
 
@@ -27,13 +27,6 @@ _greenlet_getcurrent = None  # greenlet.getcurrent once greenlet is imported
 _task_lanes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _greenlet_names: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _greenlet_counter = [0]
-
-# Coroutines defined in these folders are infrastructure (ipykernel's cell
-# runner, asyncio itself), not a worker the student started.
-_LIBRARY_DIRS = tuple(
-    {os.path.realpath(sysconfig.get_paths()[k]) + os.sep for k in ("stdlib", "purelib", "platlib")}
-)
-_COURSE_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__))) + os.sep
 
 
 def process_prefix() -> str:
@@ -50,15 +43,15 @@ def process_prefix() -> str:
 
 def _is_main_task(task: asyncio.Task) -> bool:
     """True for the task that drives the loop (``asyncio.run``'s main task or a
-    task run by library code such as ipykernel's cell runner)."""
+    task run by library code such as ipykernel's cell runner, asyncio itself:
+    infrastructure, not a worker the student started)."""
     for callback, *_ in getattr(task, "_callbacks", None) or ():
         if getattr(callback, "__name__", "") == "_run_until_complete_cb":
             return True
     code = getattr(task.get_coro(), "cr_code", None)
     if code is None:
         return False
-    filename = os.path.realpath(code.co_filename)
-    return filename.startswith(_LIBRARY_DIRS) and not filename.startswith(_COURSE_DIR)
+    return is_library_file(code.co_filename)
 
 
 def _task_lane(task: asyncio.Task) -> str | None:

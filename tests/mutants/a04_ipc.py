@@ -1,4 +1,4 @@
-from . import Mutant
+from . import Alternative, Mutant
 
 ASSIGNMENT = "04-ipc"
 
@@ -89,5 +89,84 @@ MUTANTS = [
         ),
         ("pipeline-tests",),
         expect="expected",
+    ),
+    Mutant(
+        "pipeline-solution",
+        "computes in the caller while two processes do nothing",
+        pipeline(
+            "idle = [ctx.Process(target=produce, args=(ctx.Queue(), [])) for _ in range(2)]\n"
+            "for p in idle:\n"
+            "    p.start()\n"
+            "for p in idle:\n"
+            "    p.join()\n"
+            "return [STAGES[stage](x) for x in items]"
+        ),
+        ("pipeline-tests",),
+        expect="computed in the calling process",
+        kind="cheat",
+    ),
+    Mutant(
+        "pipeline-solution",
+        "the caller puts the items while an idle producer process satisfies the count",
+        pipeline(
+            "producer = ctx.Process(target=produce, args=(ctx.Queue(), []))\n"
+            "worker = ctx.Process(target=pipeline_stage, args=(todo, done, stage))\n"
+            "producer.start()\n"
+            "worker.start()\n"
+            "produce(todo, items)\n" + DRAIN + JOIN + "return results"
+        ),
+        ("pipeline-tests",),
+        expect="items put by the calling process",
+        kind="cheat",
+    ),
+    Mutant(
+        "pipeline-solution",
+        "ignores ctx and forces fork",
+        pipeline(
+            'ctx = multiprocessing.get_context("fork")\n'
+            "todo, done = ctx.Queue(), ctx.Queue()\n" + START_BOTH + DRAIN + JOIN + "return results"
+        ),
+        ("pipeline-tests",),
+        expect="expected a producer and a worker",
+        kind="cheat",
+    ),
+]
+
+ALTERNATIVES = [
+    Alternative(
+        "pipeline-solution",
+        "iter(done.get, STOP) and joins in a finally",
+        pipeline(
+            "processes = [\n"
+            "    ctx.Process(target=produce, args=(todo, items)),\n"
+            "    ctx.Process(target=pipeline_stage, args=(todo, done, stage)),\n"
+            "]\n"
+            "for p in processes:\n"
+            "    p.start()\n"
+            "try:\n"
+            "    return list(iter(done.get, STOP))\n"
+            "finally:\n"
+            "    for p in processes:\n"
+            "        p.join()"
+        ),
+    ),
+    Alternative(
+        "pipeline-solution",
+        "worker started first, a counting loop with break",
+        pipeline(
+            "worker = ctx.Process(target=pipeline_stage, args=(todo, done, stage), daemon=True)\n"
+            "worker.start()\n"
+            "producer = ctx.Process(target=produce, args=(todo, list(items)), daemon=True)\n"
+            "producer.start()\n"
+            "results = []\n"
+            "while True:\n"
+            "    item = done.get()\n"
+            "    if item is None:\n"
+            "        break\n"
+            "    results.append(item)\n"
+            "for p in (worker, producer):\n"
+            "    p.join()\n"
+            "return results"
+        ),
     ),
 ]

@@ -157,3 +157,18 @@ def test_racy_read_only_property_reads_the_value_not_the_property():
     unsafe = racy(UnsafePropertyCounter, "num")(100)
     run_100_calls(unsafe.decrement)
     assert unsafe.num != 0  # the storage behind the property is racy too
+
+
+class Logged(PropertyCounter):
+    """A class with its own __setattr__ (it logs every assignment)."""
+
+    def __setattr__(self, name, value):
+        object.__setattr__(self, "last_set", name)
+        object.__setattr__(self, name, value)
+
+
+def test_racy_property_keeps_a_custom_setattr():
+    c = racy(Logged, "num")(5)
+    assert c.last_set == "_lock" and c.num == 5
+    c.decrement()
+    assert c.num == 4 and c.last_set == "_num"

@@ -173,13 +173,15 @@ def _plain_data(value) -> bool:
     return not (hasattr(value, "acquire") and hasattr(value, "release"))
 
 
-def _instance_access_methods(delay: float, window, skip: frozenset):
+def _instance_access_methods(cls: type, delay: float, window, skip: frozenset):
     """``__getattribute__``/``__setattr__`` that open the window on the instance's own
     plain attributes: used when a racy attribute is a property, so the value the
-    property reads and writes (``self._value``) is racy too."""
+    property reads and writes (``self._value``) is racy too.  They call ``cls``'s own
+    ``__getattribute__``/``__setattr__``, so a class that customises them keeps working."""
+    base_get, base_set = cls.__getattribute__, cls.__setattr__
 
     def __getattribute__(self, name):
-        value = object.__getattribute__(self, name)
+        value = base_get(self, name)
         if name.startswith("__") or name in skip:
             return value
         try:
@@ -193,7 +195,7 @@ def _instance_access_methods(delay: float, window, skip: frozenset):
     def __setattr__(self, name, value):
         if not name.startswith("__") and name not in skip and _plain_data(value):
             _opened(self, name, "write", value, delay, window)
-        object.__setattr__(self, name, value)
+        base_set(self, name, value)
 
     return __getattribute__, __setattr__
 
@@ -239,7 +241,7 @@ def racy(cls: type, *attrs: str, delay: float = 0.0) -> type:
     if wraps_property:
         skip = frozenset(attrs) | {_STORE}
         namespace["__getattribute__"], namespace["__setattr__"] = _instance_access_methods(
-            delay, window, skip
+            cls, delay, window, skip
         )
     namespace["__racy_attrs__"] = tuple(attrs)
     try:

@@ -40,7 +40,7 @@ COLOURS = {
 }
 _EXTRA_COLOURS = ["#6d4c41", "#00838f", "#f9a825", "#5c6bc0", "#ad1457", "#7cb342"]
 MAX_LABELS = 150  # more text than this is unreadable and slow
-MIN_BAR_PX = 2.0  # a bar is drawn at least this wide ...
+MIN_BAR_PX = 3.0  # a bar is drawn at least this wide ...
 MIN_SPAN_PX = 0.05  # ... unless its span is shorter than this: then it is not drawn
 LABEL_PAD_PX = 2.0  # room between a label and the edge of its bar
 BAR_LABEL = "bar-label"  # gid of the labels inside bars

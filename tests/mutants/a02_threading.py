@@ -266,6 +266,19 @@ MUTANTS = [
             "return results"
         ),
         ("fetch-all-tests",),
+        expect="expected an answer for every URL, got None",
+        kind="cheat",
+    ),
+    Mutant(
+        "fetch-all-solution",
+        "sleep(1.8) instead of join (longer than the slowest hidden delay)",
+        fetch_all(
+            FETCH_ONE + "for i, url in enumerate(urls):\n"
+            "    threading.Thread(target=fetch_one, args=(i, url), daemon=True).start()\n"
+            "time.sleep(1.8)\n"
+            "return results"
+        ),
+        ("fetch-all-tests",),
         expect="expected under",
         kind="cheat",
     ),

@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)  # nbgrader runs `alembic` and `jup
 
 .PHONY: setup browser lab lab-instructor student publish-student test quick format lint release \
 	grade-class grading-stress reliability \
-	test-postgres test-pythons bench clean
+	test-postgres test-cluster test-pythons bench clean
 
 setup: $(VENV)/.installed ## create .venv and install the course with its test tools
 
@@ -74,6 +74,10 @@ test-postgres: setup ## classgrade with a PostgreSQL gradebook on a real local s
 	$(PY) -m pip install -q 'psycopg[binary]'
 	$(PY) -m pytest -q -m slow tests/test_classgrade_postgres.py
 
+test-cluster: setup ## classgrade on a real Dask cluster: 2 worker processes, one killed mid-run
+	$(PY) -m pip install -q -e '.[test,cluster]'
+	$(PY) -m pytest -q -m slow tests/test_classgrade_cluster.py
+
 PYTHON_VERSIONS ?= 3.12 3.13
 PACKAGE_TEST_DEPS := pytest pytest-timeout nbclient nbformat ipykernel matplotlib gevent greenlet requests
 test-pythons: ## the course package tests under each other pyenv CPython present (3.12, 3.13)
@@ -90,6 +94,7 @@ test-pythons: ## the course package tests under each other pyenv CPython present
 bench: setup ## timeline and class-grading benchmarks (ratios measured in one run)
 	$(PY) benchmarks/bench_timeline.py
 	$(PY) benchmarks/bench_classgrade.py
+	$(PY) -m pip install -q -e '.[test,cluster]' && $(PY) benchmarks/bench_cluster.py
 
 clean:
 	rm -rf $(VENV) .venv-3.* .pytest_cache gradebook.db

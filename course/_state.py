@@ -120,7 +120,7 @@ def add_module(snap: Snapshot, module: types.ModuleType) -> None:
             snap.entries.append((label, "contents", value, None, _copy(value)))
         owned = getattr(value, "__module__", None) == name
         if isinstance(value, types.FunctionType) and owned:
-            _add_function(snap, label, value)
+            add_function(snap, label, value)
         elif isinstance(value, type) and owned:
             add_class(snap, label, value)
 
@@ -130,11 +130,12 @@ def add_class(snap: Snapshot, label: str, cls: type) -> None:
     own = dict(vars(cls))
     snap.entries.append((label, "class", cls, None, own))
     for key, value in own.items():
-        for func in _functions_of(value):
-            _add_function(snap, f"{label}.{key}", func)
+        for func in functions_of(value):
+            add_function(snap, f"{label}.{key}", func)
 
 
-def _functions_of(value) -> list:
+def functions_of(value) -> list:
+    """The functions behind a class attribute (a function, static/class method or property)."""
     if isinstance(value, staticmethod | classmethod):
         value = value.__func__
     if isinstance(value, property):
@@ -144,7 +145,8 @@ def _functions_of(value) -> list:
     return [value] if isinstance(value, types.FunctionType) else []
 
 
-def _add_function(snap: Snapshot, label: str, func: types.FunctionType) -> None:
+def add_function(snap: Snapshot, label: str, func: types.FunctionType) -> None:
+    """Add ``func``'s code, defaults and closure cells to ``snap``."""
     state = (
         func.__code__,
         func.__defaults__,
@@ -228,7 +230,12 @@ def _restore_entry(label, kind, target, key, original, apply=True) -> str | None
             return label
     elif kind == "instance":  # an attribute that must stay (or stay absent) in vars(target)
         if vars(target).get(key, MISSING) is not original:
-            if apply and original is MISSING:
+            if apply and isinstance(target, type):  # a class: its dict is read-only
+                if original is MISSING:
+                    delattr(target, key)
+                else:
+                    setattr(target, key, original)
+            elif apply and original is MISSING:
                 del vars(target)[key]
             elif apply:
                 vars(target)[key] = original
@@ -266,6 +273,13 @@ def _restore_class(label: str, cls: type, own: dict, apply: bool) -> str | None:
 
 def _restore_function(label: str, func, state, apply: bool) -> str | None:
     code, defaults, kwdefaults, cells = state
+    if (
+        func.__code__ is code
+        and func.__defaults__ is defaults
+        and (kwdefaults is None and func.__kwdefaults__ is None)
+        and not cells
+    ):
+        return None  # the common case, checked first
     changed = []
     if func.__code__ is not code:
         changed.append("__code__")

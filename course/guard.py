@@ -15,8 +15,9 @@ code, and `arm()`:
    `__defaults__`, `__kwdefaults__` and closures, the attributes of their classes, the
    contents of module-level lists/dicts/sets -- and of IPython's error display (the shell's
    `showtraceback` family, `set_custom_exc`, its traceback formatters, `sys.excepthook`);
-3. before every cell (an audit hook on `exec` of a cell's first statement, which a cell cannot
-   remove, backed by IPython's `pre_run_cell` event) puts all of it back;
+3. after every cell (IPython's `post_run_cell`) puts all of it back -- and at a cell's first
+   statement (an audit hook on `exec` of cell code, which a cell cannot remove) when the
+   previous cell's check did not run (a cell can unregister IPython callbacks);
 4. after every cell (`post_run_cell`) looks again: if the cell replaced part of the grading
    library, the protected names or the error display *while it ran* (e.g. from inside a graded
    function), it puts the originals back, shows the cell's error if the display had been
@@ -72,6 +73,19 @@ SHELL_METHODS = (
     "get_exception_only",
     "excepthook",
 )
+TRACEBACK_METHODS = (
+    "__call__",
+    "structured_traceback",
+    "stb2text",
+    "text",
+    "get_exception_only",
+    "show_exception_only",
+    "get_records",
+    "format_record",
+    "format_records",
+    "format_exception_as_a_whole",
+    "prepare_header",
+)
 SHELL_TRAITS = ("InteractiveTB", "SyntaxTB", "display_pub", "displayhook", "events")
 
 _real_exit = os._exit
@@ -108,17 +122,27 @@ def _add_shell(snap: _state.Snapshot, shell) -> None:
         value = getattr(shell, name, _state.MISSING)
         if value is not _state.MISSING:
             snap.entries.append((f"shell.{name}", "attr", shell, name, value))
-    classes = [c for c in type(shell).__mro__ if c.__module__.startswith(("IPython", "ipykernel"))]
+    watched = [(c, SHELL_METHODS) for c in type(shell).__mro__ if _ipython_class(c)]
     for tb in (getattr(shell, "InteractiveTB", None), getattr(shell, "SyntaxTB", None)):
         if tb is not None:
-            classes += [c for c in type(tb).__mro__ if c.__module__.startswith("IPython")]
+            watched += [(c, TRACEBACK_METHODS) for c in type(tb).__mro__ if _ipython_class(c)]
             for name, value in list(vars(tb).items()):
                 if callable(value):
                     snap.entries.append(
                         (f"shell.{type(tb).__name__}.{name}", "attr", tb, name, value)
                     )
-    for cls in dict.fromkeys(classes):
-        _state.add_class(snap, f"{cls.__module__}.{cls.__qualname__}", cls)
+    for cls, names in watched:  # only the error-display methods: far fewer entries to check
+        label = f"{cls.__module__}.{cls.__qualname__}"
+        own = vars(cls)
+        for name in names:
+            value = own.get(name, _state.MISSING)
+            snap.entries.append((f"{label}.{name}", "instance", cls, name, value))
+            for func in _state.functions_of(value):
+                _state.add_function(snap, f"{label}.{name}", func)
+
+
+def _ipython_class(cls) -> bool:
+    return cls.__module__.startswith(("IPython", "ipykernel"))
 
 
 def restore(snapshot: _state.Snapshot, strict_only: bool = False) -> list[str]:
@@ -190,7 +214,7 @@ def arm(shell=None) -> None:
             state["busy"] = False
 
     def before_cell(*info):
-        state["cell"] = None  # the audit hook restores at the cell's first statement
+        state["cell"] = None  # the audit hook looks at the cell's first statement
 
     def after_cell(result=None):
         if not state["armed"]:
@@ -206,6 +230,7 @@ def arm(shell=None) -> None:
                     shell.showtraceback((type(error), error, error.__traceback__))
                 _note(stderr, changed, "while this cell ran")
             refresh()
+            state["clean"] = True
         finally:
             state["busy"] = False
 
@@ -217,7 +242,12 @@ def arm(shell=None) -> None:
                     # the first statement of each cell: restores even when a cell removed
                     # the IPython callbacks (later statements are covered by after_cell)
                     if state.get("cell") != code.co_filename:
-                        before_statement()
+                        if state.get("clean"):  # the last cell's after_cell restored it all
+                            state["clean"] = False
+                            if shell is not None:
+                                _ensure_registered(shell, before_cell, after_cell)
+                        else:  # first cell, or a cell removed the after-cell check
+                            before_statement()
                         state["cell"] = code.co_filename
             except BaseException:  # noqa: BLE001 - an audit hook must never raise
                 pass

@@ -1,4 +1,4 @@
-from . import Mutant
+from . import Alternative, Mutant
 
 ASSIGNMENT = "09-coroutines"
 
@@ -73,7 +73,7 @@ FETCH_ALL = """
 import gevent
 
 
-def fetch_all(urls):
+def fetch_all_gevent(urls):
 {body}
 """
 
@@ -168,12 +168,56 @@ def producer(items, target, log):
             )
         ),
         ("pipeline-tests",),
-        expect="producer should return",
+        expect="expected producer to return",
+    ),
+    Mutant(
+        "pipeline-solution",
+        "consumer is an object with send/close, not a generator",
+        pipeline(
+            consumer="""
+
+
+class _Eater:
+    def __init__(self, log):
+        self.log = log
+
+    def send(self, item):
+        self.log("consume", item)
+        return f"ate baozi {item}"
+
+    def close(self):
+        self.log("closed")
+
+
+def consumer(log):
+    return _Eater(log)
+"""
+        ),
+        ("consumer-tests",),
+        expect="generator",
+        kind="cheat",
+    ),
+    Mutant(
+        "pipeline-solution",
+        "filter does the consumer's work itself (never sends on)",
+        pipeline(
+            filter_stage=swap(
+                FILTER,
+                "reply = target.send(item) if keep(item) else None",
+                "reply = None\n"
+                "            if keep(item):\n"
+                '                log("consume", item)\n'
+                '                reply = f"ate baozi {item}"',
+            )
+        ),
+        ("pipeline-tests",),
+        expect="target to see",
+        kind="cheat",
     ),
     Mutant(
         "fetch-all-solution",
         "sequential fetch",
-        fetch_all("return [fetch(url) for url in urls]"),
+        fetch_all("return [fetch_gevent(url) for url in urls]"),
         ("fetch-all-tests",),
         expect="one after the other",
     ),
@@ -181,31 +225,15 @@ def producer(items, target, log):
         "fetch-all-solution",
         "results in completion order",
         fetch_all(
-            "results = []\n"
-            "jobs = [gevent.spawn(lambda u: results.append(fetch(u)), url) for url in urls]\n"
-            "gevent.joinall(jobs)\n"
-            "return results"
+            """
+results = []
+jobs = [gevent.spawn(lambda u: results.append(fetch_gevent(u)), url) for url in urls]
+gevent.joinall(jobs)
+return results
+"""
         ),
         ("fetch-all-tests",),
-        expect="input order",
-    ),
-    Mutant(
-        "fetch-all-solution",
-        "blocking urllib inside greenlets",
-        fetch_all(
-            "import json\n"
-            "import urllib.request\n"
-            "\n"
-            "def get(url):\n"
-            "    with urllib.request.urlopen(url, timeout=10) as reply:\n"
-            "        return json.load(reply)\n"
-            "\n"
-            "jobs = [gevent.spawn(get, url) for url in urls]\n"
-            "gevent.joinall(jobs)\n"
-            "return [job.value for job in jobs]"
-        ),
-        ("fetch-all-tests",),
-        expect="one after the other",
+        expect="in the order of urls",
     ),
     Mutant(
         "fetch-all-solution",
@@ -213,7 +241,7 @@ def producer(items, target, log):
         fetch_all(
             "results = []\n"
             "for url in urls:\n"
-            "    job = gevent.spawn(fetch, url)\n"
+            "    job = gevent.spawn(fetch_gevent, url)\n"
             "    job.join()\n"
             "    results.append(job.value)\n"
             "return results"
@@ -241,10 +269,11 @@ def producer(items, target, log):
         "fetch-all-solution",
         "greenlets spawned but never joined",
         fetch_all(
-            "jobs = [gevent.spawn(fetch, url) for url in urls]\nreturn [job.value for job in jobs]"
+            "jobs = [gevent.spawn(fetch_gevent, url) for url in urls]\n"
+            "return [job.value for job in jobs]"
         ),
         ("fetch-all-tests",),
-        expect="input order",
+        expect="in the order of urls",
     ),
     Mutant(
         "fetch-all-solution",
@@ -258,6 +287,176 @@ def producer(items, target, log):
             "    return list(pool.map(lambda u: requests.get(u, timeout=10).json(), urls))"
         ),
         ("fetch-all-tests",),
-        expect="not threads",
+        expect="more thread(s)",
+    ),
+    Mutant(
+        "fetch-all-solution",
+        "answers made up from the URLs, the server never asked",
+        fetch_all(
+            r"""
+import re
+
+gevent.sleep(0.3)
+return [{"item": int(re.search(r"/item/(\d+)", url).group(1)), "path": url} for url in urls]
+"""
+        ),
+        ("fetch-all-tests",),
+        expect="server's own answer",
+        kind="cheat",
+    ),
+    Mutant(
+        "fetch-all-solution",
+        "requests in gevent's own threadpool (dodges a spy on Thread.start)",
+        fetch_all(
+            """
+import requests
+
+pool = gevent.get_hub().threadpool
+pool.maxsize = max(len(urls), 1)
+jobs = [pool.spawn(lambda u: requests.get(u, timeout=10).json(), url) for url in urls]
+return [job.get() for job in jobs]
+"""
+        ),
+        ("fetch-all-tests",),
+        expect="more thread(s)",
+        kind="cheat",
+    ),
+]
+
+ALTERNATIVES = [
+    Alternative(
+        "pipeline-solution",
+        "send(None) to prime, except GeneratorExit, contextlib.closing",
+        """
+import contextlib
+import functools
+
+
+def coroutine(func):
+    @functools.wraps(func)
+    def start(*args, **kwargs):
+        gen = func(*args, **kwargs)
+        gen.send(None)
+        return gen
+
+    return start
+
+
+@coroutine
+def consumer(log):
+    reply = None
+    while True:
+        try:
+            item = yield reply
+        except GeneratorExit:
+            log("closed")
+            return
+        log("consume", item)
+        reply = "ate baozi " + str(item)
+
+
+@coroutine
+def filter_stage(keep, target, log):
+    reply = None
+    while True:
+        try:
+            item = yield reply
+        except GeneratorExit:
+            target.close()
+            return
+        log("filter", item)
+        if keep(item):
+            reply = target.send(item)
+        else:
+            reply = None
+
+
+def producer(items, target, log):
+    with contextlib.closing(target):
+        replies = []
+        for item in items:
+            log("produce", item)
+            replies.append(target.send(item))
+    return [r for r in replies if r is not None]
+""",
+    ),
+    Alternative(
+        "pipeline-solution",
+        "a class-based decorator and yield from a helper generator",
+        """
+import functools
+
+
+class coroutine:
+    def __init__(self, func):
+        self.func = func
+        functools.update_wrapper(self, func)
+
+    def __call__(self, *args, **kwargs):
+        gen = self.func(*args, **kwargs)
+        next(gen)
+        return gen
+
+
+def _eat(log):
+    answer = None
+    while True:
+        item = yield answer
+        log("consume", item)
+        answer = f"ate baozi {item}"
+
+
+@coroutine
+def consumer(log):
+    try:
+        yield from _eat(log)
+    finally:
+        log("closed")
+
+
+@coroutine
+def filter_stage(keep, target, log):
+    out = None
+    try:
+        while True:
+            item = yield out
+            log("filter", item)
+            out = target.send(item) if keep(item) else None
+    finally:
+        target.close()
+
+
+def producer(items, target, log):
+    results = []
+    for item in items:
+        log("produce", item)
+        if (reply := target.send(item)) is not None:
+            results.append(reply)
+    target.close()
+    return results
+""",
+    ),
+    Alternative(
+        "fetch-all-solution",
+        "a gevent.pool.Group map",
+        fetch_all(
+            """
+from gevent.pool import Group
+
+return Group().map(fetch_gevent, urls)
+"""
+        ),
+    ),
+    Alternative(
+        "fetch-all-solution",
+        "spawn all, then get() each in order",
+        fetch_all(
+            """
+greenlets = {}
+for i, url in enumerate(urls):
+    greenlets[i] = gevent.spawn(fetch_gevent, url)
+return [greenlets[i].get(timeout=10) for i in range(len(urls))]
+"""
+        ),
     ),
 ]

@@ -89,6 +89,8 @@ traced_queue = types.SimpleNamespace(
     Empty=queue.Empty,
     Full=queue.Full,
 )
+if hasattr(queue, "ShutDown"):  # Python 3.13+: Queue.shutdown() and its tests
+    traced_queue.ShutDown = queue.ShutDown
 
 
 class TestTracedQueue(test_queue.QueueTest, unittest.TestCase):

@@ -211,12 +211,14 @@ class _DelayHandler(BaseHTTPRequestHandler):
     def do_GET(self):
         readings = _READINGS[self.server]
         readings.arrived(self.path)
+        done = []
         try:
-            self._answer(readings)
+            self._answer(readings, done)
         finally:
-            readings.left()
+            if not done:
+                readings.left()
 
-    def _answer(self, readings):
+    def _answer(self, readings, done):
         parts = urlsplit(self.path)
         query = parse_qs(parts.query)
         delay = float(query["delay"][0]) if "delay" in query else self.server.delay
@@ -232,6 +234,10 @@ class _DelayHandler(BaseHTTPRequestHandler):
                 "token": readings.served(parts.path),
             }
         ).encode()
+        # it stops counting as handled *before* the answer goes out: a client that sends its
+        # next request as soon as it has the answer must never look concurrent with it
+        readings.left()
+        done.append(True)
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -253,7 +259,8 @@ class DelayServer(_Background, ThreadingHTTPServer):
     does not change it), so a client cannot compute it: only a real request
     gets it.  ``srv.token(path)`` gives it to the test; ``srv.stats()`` counts
     requests, their peak overlap and their paths.  A request counts as handled
-    from its arrival until its answer has been written.
+    from its arrival until its answer is ready to be sent (so strictly sequential
+    requests never overlap).
 
     >>> import urllib.request
     >>> srv = DelayServer(delay=0.01).start()

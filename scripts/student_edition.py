@@ -56,6 +56,19 @@ BINDER_REPO = os.environ.get(
 COPIED = ["environment.yml", "postBuild", "LICENSE"]  # shipped as they are in the repository
 IGNORED = re.compile(r"(^|/)(\.ipynb_checkpoints|__pycache__|\.[^/]*)(/|$)|\.pyc$")
 EXECUTABLE = {"postBuild"}
+INPUTS = [  # what the edition is built from (for the publish message)
+    "index.ipynb",
+    "release",
+    "course",
+    "pyproject.toml",
+    "environment.yml",
+    "postBuild",
+    "jupyter-config",
+    "LICENSE",
+    "scripts/student-README.md",
+    "scripts/student_edition.py",
+    "scripts/notebooks.py",
+]
 
 STUDENT_NBGRADER_CONFIG = '''\
 """nbgrader settings for the Validate button (the course team grades with its own settings)."""
@@ -337,6 +350,18 @@ def _git(*args: str, repo: Path = ROOT, env: dict | None = None, data: str | Non
     return done.stdout.strip()
 
 
+def _built_from() -> str:
+    """', built from the course repository at <commit>' (and whether the inputs had uncommitted
+    changes), or '' outside a git repository."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True)
+    if head.returncode != 0:
+        return ""
+    text = f", built from the course repository at {head.stdout.decode().strip()}"
+    if _git("status", "--porcelain", "--", *INPUTS):
+        text += " with uncommitted changes"
+    return text
+
+
 def publish(out: Path = OUT, branch: str = BRANCH, repo: Path = ROOT) -> str | None:
     """Commit the edition's tree to `branch` of `repo` (its previous tip as the only parent, none
     the first time); return the new commit, or None if the edition did not change."""
@@ -364,8 +389,7 @@ def publish(out: Path = OUT, branch: str = BRANCH, repo: Path = ROOT) -> str | N
     if parent and _git("rev-parse", f"{parent}^{{tree}}", repo=repo) == tree:
         print(f"branch {branch} already holds this edition ({parent[:12]})")
         return None
-    source = _git("rev-parse", "--short", "HEAD")  # the course repository it was built from
-    message = f"Student edition, built from the course repository at {source}"
+    message = "Student edition" + _built_from()
     commit = _git(
         "commit-tree", tree, *(["-p", parent] if parent else []), "-m", message, repo=repo
     )

@@ -29,7 +29,7 @@ from course.syllabus import NAMES, notebook_path
 from tests.browser_lab import free_port, fresh_clone, isolated_env
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / "scripts" / "student_edition.py"
+SCRIPT = Path("scripts") / "student_edition.py"
 SOLUTION_BLOCK = re.compile(r"### BEGIN SOLUTION[^\n]*\n(.*?)[ \t]*### END SOLUTION", re.S)
 HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS[^\n]*\n(.*?)[ \t]*### END HIDDEN TESTS", re.S)
 MARKERS = ["BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"]
@@ -71,9 +71,10 @@ REQUIRED = [
 ]
 
 
-def build(out: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+def build(repo: Path, out: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """scripts/student_edition.py build, run from the repository snapshot `repo`."""
     return subprocess.run(
-        [sys.executable, str(SCRIPT), "build", "--out", str(out), *args],
+        [sys.executable, str(repo / SCRIPT), "build", "--out", str(out), *args],
         capture_output=True,
         text=True,
         timeout=300,
@@ -82,9 +83,16 @@ def build(out: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def edition(tmp_path_factory) -> Path:
+def repo(tmp_path_factory) -> Path:
+    """The repository as a fresh clone has it, frozen for this module's tests (the working tree
+    may change while they run; builds and scans must see one state)."""
+    return fresh_clone(tmp_path_factory.mktemp("repo"))
+
+
+@pytest.fixture(scope="module")
+def edition(repo, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("edition") / "student"
-    done = build(out)
+    done = build(repo, out)
     assert done.returncode == 0, done.stdout + done.stderr
     return out
 
@@ -131,15 +139,15 @@ def runs(lines: list[str], n: int = RUN) -> set[tuple[str, ...]]:
     return {tuple(lines[i : i + n]) for i in range(len(lines) - n + 1)}
 
 
-def secrets() -> tuple[set[str], set[tuple[str, ...]], set[str]]:
+def secrets(root: Path = ROOT) -> tuple[set[str], set[tuple[str, ...]], set[str]]:
     """(secret lines, runs of RUN consecutive secret lines, squashed secret blocks) over every
     source notebook. What the course shows publicly (the source notebooks outside their secrets,
     the helper files beside them, the index) is not secret."""
-    notebooks = [nbformat.read(ROOT / notebook_path(n), 4) for n in NAMES]
-    index = nbformat.read(ROOT / "index.ipynb", 4)
+    notebooks = [nbformat.read(root / notebook_path(n), 4) for n in NAMES]
+    index = nbformat.read(root / "index.ipynb", 4)
     public = [public_text(nb) for nb in notebooks] + [c.source for c in index.cells]
     public += [
-        p.read_text() for n in NAMES for p in (ROOT / "source" / n).iterdir() if p.suffix == ".py"
+        p.read_text() for n in NAMES for p in (root / "source" / n).iterdir() if p.suffix == ".py"
     ]
     public_lines = {ln.strip() for text in public for ln in text.splitlines()}
     public_flat = squash("\n".join(public))
@@ -169,7 +177,7 @@ def readable_text(path: Path) -> str:
     return text
 
 
-def leaks(folder: Path) -> list[str]:
+def leaks(folder: Path, root: Path = ROOT) -> list[str]:
     """Every secret block, marker string or secret line found in any file under `folder`.
 
     In notebooks and the helper scripts beside them a single secret line counts. The `course`
@@ -177,7 +185,7 @@ def leaks(folder: Path) -> list[str]:
     beside `__enter__ = acquire`: two lines in a row occur today), so there RUN consecutive
     lines of one secret block count, or a whole block.
     """
-    lines, chains, blocks = secrets()
+    lines, chains, blocks = secrets(root)
     found = []
     for rel in files_of(folder):
         text = readable_text(folder / rel)
@@ -194,13 +202,13 @@ def leaks(folder: Path) -> list[str]:
 
 
 # ---------------------------------------------------------------- the tests
-def test_the_edition_holds_exactly_the_allowed_files(edition):
+def test_the_edition_holds_exactly_the_allowed_files(repo, edition):
     files = files_of(edition)
     unexpected = [f for f in files if not any(fnmatch(f, pattern) for pattern in ALLOWED)]
     assert not unexpected, f"not part of the student edition: {unexpected}"
     assert not [r for r in REQUIRED if r not in files], "missing from the edition"
     for name in NAMES:  # each assignment folder holds exactly its release folder's files
-        release = ROOT / "release" / name
+        release = repo / "release" / name
         shipped = [f.split("/", 1)[1] for f in files if f.startswith(f"{name}/")]
         assert shipped == files_of(release), name
     total = sum((edition / f).stat().st_size for f in files)
@@ -209,24 +217,24 @@ def test_the_edition_holds_exactly_the_allowed_files(edition):
         print(f"{(edition / f).stat().st_size:>9,}  {f}")
 
 
-def test_no_solution_or_hidden_test_text_anywhere_in_the_edition(edition):
-    lines, chains, blocks = secrets()
+def test_no_solution_or_hidden_test_text_anywhere_in_the_edition(repo, edition):
+    lines, chains, blocks = secrets(repo)
     assert min(len(lines), len(chains), len(blocks)) > 30, "too few secrets to look for"
-    found = leaks(edition)
+    found = leaks(edition, repo)
     assert not found, "\n".join(found[:30])
 
 
-def test_the_scan_finds_a_planted_leak(edition, tmp_path):
+def test_the_scan_finds_a_planted_leak(repo, edition, tmp_path):
     """The scan can fail: a copy of the edition with 05's first hidden-test block appended to a
     course module, one solution line typed into a markdown cell of 05's notebook, and the raw
     source notebook beside it, is caught three ways."""
     planted = tmp_path / "planted"
     shutil.copytree(edition, planted)
-    source = nbformat.read(ROOT / notebook_path("05-locks"), 4)
+    source = nbformat.read(repo / notebook_path("05-locks"), 4)
     hidden = next(b for c in source.cells for b in HIDDEN_BLOCK.findall(c.source))
     with open(planted / "course" / "servers.py", "a") as f:
         f.write("\n\ndef _checks():\n" + hidden)
-    lines, _, _ = secrets()
+    lines, _, _ = secrets(repo)
     solution_line = next(
         ln
         for b in secret_blocks(source)
@@ -238,8 +246,8 @@ def test_the_scan_finds_a_planted_leak(edition, tmp_path):
     nb = nbformat.read(notebook, 4)
     nb.cells.append(nbformat.v4.new_markdown_cell(f"Hint:\n\n    {solution_line}"))
     nbformat.write(nb, notebook)
-    shutil.copy(ROOT / notebook_path("05-locks"), planted / "05-locks" / "answers.ipynb")
-    found = leaks(planted)
+    shutil.copy(repo / notebook_path("05-locks"), planted / "05-locks" / "answers.ipynb")
+    found = leaks(planted, repo)
     assert [f for f in found if f.startswith("course/servers.py: block")], found
     assert [f for f in found if f.startswith("course/servers.py: solution/hidden-test line")]
     assert f"05-locks/05-locks.ipynb: solution/hidden-test line {solution_line!r}" in found
@@ -326,29 +334,29 @@ def test_the_shipped_course_package_is_complete(edition, tmp_path):
     assert json.loads(done.stdout.splitlines()[-1]) == {}
 
 
-def test_build_is_deterministic_and_staleness_aware(edition, tmp_path):
+def test_build_is_deterministic_and_staleness_aware(repo, edition, tmp_path):
     again = tmp_path / "student"
-    assert build(again).returncode == 0
+    assert build(repo, again).returncode == 0
     assert files_of(again) == files_of(edition)
     assert all((again / f).read_bytes() == (edition / f).read_bytes() for f in files_of(edition))
     assert os.access(again / "postBuild", os.X_OK)
 
-    done = build(again)
+    done = build(repo, again)
     assert done.returncode == 0 and "up to date" in done.stdout, done.stdout + done.stderr
 
     manifest = again.with_name("student.manifest.json")  # inputs changed: rebuilt
     record = json.loads(manifest.read_text())
     manifest.write_text(json.dumps({**record, "inputs": "changed"}))
-    done = build(again)
+    done = build(repo, again)
     assert done.returncode == 0 and "built" in done.stdout, done.stdout + done.stderr
 
     work = again / "05-locks" / "05-locks.ipynb"  # a student's saved work is never overwritten
     work.write_text(work.read_text().replace("Locks", "My notes on locks", 1))
     manifest.write_text(json.dumps({**record, "inputs": "changed"}))
-    done = build(again)
+    done = build(repo, again)
     assert done.returncode != 0 and "05-locks/05-locks.ipynb" in done.stderr, done.stderr
     assert "My notes on locks" in work.read_text()
-    done = build(again, "--force")
+    done = build(repo, again, "--force")
     assert done.returncode == 0 and "My notes" not in work.read_text()
 
 
@@ -358,56 +366,58 @@ def git(repo: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
-def test_publish_commits_the_edition_to_its_own_branch(edition, tmp_path):
+def test_publish_commits_the_edition_to_its_own_branch(repo, edition, tmp_path):
     """One commit per publish on `student`, the first without parent; the repository's branch,
     index and work tree stay as they were."""
-    repo = tmp_path / "course"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "config", "user.email", "ta@example.org")
-    git(repo, "config", "user.name", "TA")
-    (repo / "notes.txt").write_text("main's own file\n")
-    git(repo, "add", "notes.txt")
-    git(repo, "commit", "-q", "-m", "main")
-    (repo / "notes.txt").write_text("staged change\n")
-    git(repo, "add", "notes.txt")
-    (repo / "notes.txt").write_text("unstaged change\n")
-    before = (git(repo, "rev-parse", "HEAD"), git(repo, "status", "--porcelain"))
+    course = tmp_path / "course"  # a git repository with work in progress on main
+    course.mkdir()
+    git(course, "init", "-q", "-b", "main")
+    git(course, "config", "user.email", "ta@example.org")
+    git(course, "config", "user.name", "TA")
+    (course / "notes.txt").write_text("main's own file\n")
+    git(course, "add", "notes.txt")
+    git(course, "commit", "-q", "-m", "main")
+    (course / "notes.txt").write_text("staged change\n")
+    git(course, "add", "notes.txt")
+    (course / "notes.txt").write_text("unstaged change\n")
+    before = (git(course, "rev-parse", "HEAD"), git(course, "status", "--porcelain"))
 
-    def publish(out=edition):
+    def publish(out=edition, **env):  # builds first if stale, as `make publish-student` does
         return subprocess.run(
-            [sys.executable, str(SCRIPT), "publish", "--out", str(out), "--repo", str(repo)],
+            [sys.executable, str(repo / SCRIPT), "publish", "--out", str(out), "--repo", course],
             capture_output=True,
             text=True,
             timeout=300,
+            env={**os.environ, **env},
         )
 
     first = publish()
     assert first.returncode == 0, first.stdout + first.stderr
-    tip = git(repo, "rev-parse", "student")
-    assert git(repo, "rev-list", "--count", "student") == "1"
-    tree = git(repo, "ls-tree", "-r", "--name-only", "student").splitlines()
+    tip = git(course, "rev-parse", "student")
+    assert git(course, "rev-list", "--count", "student") == "1"
+    tree = git(course, "ls-tree", "-r", "--name-only", "student").splitlines()
     assert sorted(tree) == files_of(edition)
-    assert "100755 blob" in git(repo, "ls-tree", "student", "postBuild")
-    assert publish().returncode == 0 and git(repo, "rev-parse", "student") == tip  # no change
+    assert "100755 blob" in git(course, "ls-tree", "student", "postBuild")
+    again = publish()
+    assert again.returncode == 0 and "already holds" in again.stdout, again.stdout + again.stderr
+    assert git(course, "rev-parse", "student") == tip
 
     (edition / "README.md").write_text((edition / "README.md").read_text() + "\nUpdated.\n")
     try:
         assert publish().returncode != 0  # a changed edition must be rebuilt before publishing
     finally:
-        assert build(edition, "--force").returncode == 0
+        assert build(repo, edition, "--force").returncode == 0
 
     other = tmp_path / "other" / "student"  # a new edition: one more commit on top
-    assert build(other, BINDER_REPO="acme/concurrency-student").returncode == 0
-    assert publish(other).returncode == 0
-    assert git(repo, "rev-list", "--count", "student") == "2"
-    assert git(repo, "rev-parse", "student^") == tip
-    readme = git(repo, "show", "student:README.md")
-    assert "mybinder.org/v2/gh/acme/concurrency-student/student?urlpath=lab/tree/index.ipynb" in (
-        readme
-    )
-    assert (git(repo, "rev-parse", "HEAD"), git(repo, "status", "--porcelain")) == before
-    assert git(repo, "branch", "--show-current") == "main"
+    done = publish(other, BINDER_REPO="acme/concurrency-student")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert git(course, "rev-list", "--count", "student") == "2"
+    assert git(course, "rev-parse", "student^") == tip
+    readme = git(course, "show", "student:README.md")
+    badge = "mybinder.org/v2/gh/acme/concurrency-student/student?urlpath=lab/tree/index.ipynb"
+    assert badge in readme
+    assert (git(course, "rev-parse", "HEAD"), git(course, "status", "--porcelain")) == before
+    assert git(course, "branch", "--show-current") == "main"
 
 
 def test_make_lab_on_a_fresh_clone_serves_the_student_edition(tmp_path):

@@ -185,6 +185,10 @@ def test_record_rejects_an_end_before_the_start():
     tl = Timeline()
     with pytest.raises(ValueError, match="before it starts"):
         tl.record("w", RUNNING, 2.0, 1.0)
+    rec = tl.process_recorder()
+    with pytest.raises(ValueError, match="before it starts"):
+        rec.record("w", RUNNING, 2.0, 1.0)
+    tl.close()
     tl.record("w", RUNNING, 1.0, 1.0)  # an instant-long span is fine
     assert tl.to_chrome_trace()["traceEvents"][-1]["dur"] == 0
 

@@ -143,7 +143,10 @@ class ProcessRecorder:
         return self._spans
 
     def record(self, lane, state, start, end, label=None):
-        """Add a finished span (lane None = this process)."""
+        """Add a finished span (lane None = this worker); like ``Timeline.record``
+        it refuses a span that ends before it starts."""
+        if end < start:
+            raise ValueError(f"span ends before it starts: start={start!r}, end={end!r}")
         spans = self._buffers()
         spans.append((lane or current_lane(), state, start, end, label))
         if len(spans) >= self.batch_size:

@@ -49,10 +49,11 @@ class Probe:
     >>> for t in threads: t.join()
     >>> probe.count(), probe.peak() >= 2, sorted(v.key for v in probe.visits())
     (3, True, [0, 1, 2])
-    >>> probe.peak = 99
-    Traceback (most recent call last):
-    ...
-    AttributeError: 'Probe' object attribute 'peak' is read-only
+    >>> try:
+    ...     probe.peak = 99          # a reading cannot be overwritten
+    ... except AttributeError as exc:
+    ...     print(exc)
+    'Probe' object attribute 'peak' is read-only
     """
 
     __slots__ = ("name", "_lock", "_inside", "_peak", "_visits")

@@ -47,7 +47,7 @@ test: ## every test: lint, notebooks, release sync, real grading, browser, other
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -q
 
 quick: setup ## the course package and repository checks only (seconds)
-	$(PY) -m pytest -q tests/test_repository.py tests/test_timeline.py tests/test_grading_*.py
+	$(PY) -m pytest -q tests/test_repository.py tests/test_timeline*.py tests/test_grading_*.py
 
 format: setup ## canonical notebooks, ruff format
 	$(PY) scripts/notebooks.py format
@@ -74,9 +74,10 @@ test-postgres: setup ## classgrade with a PostgreSQL gradebook on a real local s
 	$(PY) -m pip install -q 'psycopg[binary]'
 	$(PY) -m pytest -q -m slow tests/test_classgrade_postgres.py
 
-test-cluster: setup ## classgrade on a real Dask cluster: 2 worker processes, one killed mid-run
+test-cluster: setup ## classgrade's slow proofs: a real Dask cluster (a worker killed mid-run); grades = stock nbgrader's on every corpus submission
 	$(PY) -m pip install -q -e '.[test,cluster]'
-	$(PY) -m pytest -q -m slow tests/test_classgrade_cluster.py
+	$(PY) -m pytest -q -m slow -n $(PYTEST_WORKERS) --dist loadgroup tests/test_classgrade_cluster.py \
+		tests/test_classgrade.py
 
 PYTHON_VERSIONS ?= 3.12 3.13
 PACKAGE_TEST_DEPS := pytest pytest-timeout nbclient nbformat ipykernel matplotlib gevent greenlet requests
@@ -87,7 +88,7 @@ test-pythons: ## the course package tests under each other pyenv CPython present
 		env=.venv-$$v; [ -x $$env/bin/python ] || $$py -m venv $$env; \
 		$$env/bin/pip install -q $(PACKAGE_TEST_DEPS) && $$env/bin/pip install -q --no-deps -e . && \
 		echo "== course package tests on $$($$env/bin/python --version)" && \
-		$$env/bin/python -m pytest -q -p no:cacheprovider tests/test_timeline.py tests/test_workers.py \
+		$$env/bin/python -m pytest -q -p no:cacheprovider tests/test_timeline*.py tests/test_workers.py \
 			tests/test_servers.py tests/test_grading_*.py || exit 1; \
 	done
 

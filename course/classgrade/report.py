@@ -88,6 +88,8 @@ class TestStats:
 
 @dataclass
 class ClassReport:
+    """The class's results: per-test statistics and every submission's score fraction."""
+
     tests: list[TestStats]
     scores: dict[str, list[float]]  # assignment -> each submission's score as a fraction of max
 

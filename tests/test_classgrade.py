@@ -155,8 +155,10 @@ def test_synthetic_class_choice_is_seeded():
     assert {"reference", "blank"} <= drawn and any(k.startswith("mutant") for k in drawn)
 
 
-# slow: one classgrade run per assignment on top of the suite's stock ones (make test-cluster)
+# slow: one classgrade run per assignment on top of the suite's stock ones (make test-cluster);
+# the stock grading in `graded` plus this one took over 10 minutes on the shared 2-core machine
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 def test_grades_equal_stock_nbgrader_on_every_corpus_submission(graded, tmp_path):
     """classgrade (warm children, scaled demo pauses) vs the stock `nbgrader autograde` run of
     conftest's `graded`: reference copies, the blank release, every mutant group and every

@@ -12,7 +12,8 @@ import pytest
 from nbclient import NotebookClient
 
 from course.grading import racy, run_isolated, stress
-from course.grading.pictures import lost_update, png_for, race_png
+from course.grading.pictures import png_for, race_png
+from course.timeline.pictures import lost_updates
 
 ROOT = str(Path(__file__).resolve().parent.parent)
 
@@ -55,8 +56,10 @@ def test_a_failed_trial_carries_its_accesses_from_the_child():
     accesses = facts["accesses"]
     threads = {a[1] for a in accesses} - {"MainThread"}
     assert len(threads) == 4 and {a[3] for a in accesses} == {"read", "write"}
-    i, j = lost_update(accesses)
-    assert accesses[i][3] == accesses[j][3] == "write" and accesses[i][1] != accesses[j][1]
+    value = [(t, op, v) for _, t, attr, op, v in accesses if attr == "value" and t != "MainThread"]
+    j = lost_updates(value)[0]
+    i = next(k for k in range(j + 1, len(value)) if value[k][1] == "write")
+    assert value[i][1] == value[j][1] == "write" and value[i][0] != value[j][0]
     assert race_png(facts).startswith(b"\x89PNG")
 
 
@@ -74,8 +77,8 @@ def test_lost_update_names_the_overwritten_write():
         (0.2, "B", "v", "write", "1"),
         (0.3, "A", "v", "write", "1"),  # A read 0 before B wrote: B's update is lost
     ]
-    assert lost_update(accesses) == (3, 2)
-    assert lost_update(accesses[:2] + [(0.2, "A", "v", "write", "1")]) is None
+    assert lost_updates([(t, op, v) for _, t, _, op, v in accesses]) == [2]
+    assert race_png({"kind": "race", "accesses": accesses}).startswith(b"\x89PNG")
     assert png_for({"kind": "race", "accesses": []}) is None
 
 

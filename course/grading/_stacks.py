@@ -380,7 +380,16 @@ def _describe(name: str, frames: list) -> dict | None:
     if text:
         sentence += f" `{text}`"
     sentence += f" {wait}"
-    return {"text": sentence, "held": held_names, "held_ids": held_ids, "waited_id": waited_id}
+    pairs = [(_names.get(h, h), _seen.get(h)) for h in held]
+    waited_name = wait[len("waits to acquire ") :] if wait.startswith("waits to acquire ") else None
+    return {
+        "text": sentence,
+        "held": held_names,
+        "held_ids": held_ids,
+        "waited_id": waited_id,
+        "held_pairs": pairs,
+        "waited_name": waited_name,
+    }
 
 
 #: code objects above which frames belong to the caller, not to the checked code
@@ -406,6 +415,13 @@ def describe_threads(frames_by_ident: dict, names: dict, skip: set | None = None
     ``names`` maps thread ident to name, in the order threads should be listed
     (the main thread is listed last).
     """
+    return stuck_threads(frames_by_ident, names, skip)[0]
+
+
+def stuck_threads(frames_by_ident: dict, names: dict, skip: set | None = None):
+    """``(sentences, held, waiting)``: :func:`describe_threads`'s sentences, and the wait-for
+    graph they describe -- ``held`` {thread: [locks it holds]}, ``waiting`` {thread: the lock
+    it waits for}, each lock named once (as its first holder's code names it)."""
     infos = []
     order = [i for i in names if i in frames_by_ident] + [
         i for i in frames_by_ident if i not in names
@@ -433,7 +449,31 @@ def describe_threads(frames_by_ident: dict, names: dict, skip: set | None = None
         if info.get("held"):
             text += " while holding " + ", ".join(info["held"])
         lines.append(text)
-    return lines
+    held, waiting = _wait_for_graph(infos)
+    return lines, held, waiting
+
+
+def _wait_for_graph(infos: list[dict]) -> tuple[dict, dict]:
+    label: dict = {}  # lock id -> its name, unique (two threads may call theirs `a.lock`)
+    for info in infos:
+        for name, ident in info.get("held_pairs", ()):
+            if ident is not None and ident not in label:
+                taken, unique, n = set(label.values()), name, 1
+                while unique in taken:
+                    n += 1
+                    unique = f"{name} ({n})"
+                label[ident] = unique
+    held = {
+        info["name"]: [label.get(ident, name) for name, ident in info.get("held_pairs", ())]
+        for info in infos
+        if info.get("held_pairs")
+    }
+    waiting = {}
+    for info in infos:
+        ident, name = info.get("waited_id"), info.get("waited_name")
+        if ident is not None or name:
+            waiting[info["name"]] = label.get(ident) or name or "a lock"
+    return held, waiting
 
 
 def not_written_yet(exc: BaseException) -> str | None:

@@ -152,6 +152,24 @@ def _similarity(actual: list, expected: list) -> tuple:
     return (prefix, score)
 
 
+def _mismatch(message: str, expected: list, actual: list) -> AssertionError:
+    """The AssertionError of an event-log mismatch, carrying both sequences as text
+    (``grading_facts``, drawn side by side below the message); an expected event that
+    matches (e.g. ``ANY``) is shown as the actual one."""
+    error = AssertionError(message)
+    shown = [
+        repr(actual[i]) if i < len(actual) and e == actual[i] else repr(e)
+        for i, e in enumerate(expected)
+    ]
+    error.grading_facts = {
+        "kind": "events",
+        "title": message,
+        "expected": shown[:40],
+        "actual": [repr(a) for a in actual[:40]],
+    }
+    return error
+
+
 @hides_frames
 def assert_events(actual, expected=None, *, allowed=None, before=None, any_order=False):
     """Check an event log; ``AssertionError`` explains the first difference.
@@ -207,17 +225,19 @@ def assert_events(actual, expected=None, *, allowed=None, before=None, any_order
         else:
             diff = _first_difference(events, expected)
             if diff:
-                raise AssertionError(diff)
+                raise _mismatch(diff, expected, events)
     if allowed is not None:
         options = [_as_list(o) for o in allowed]
         if not options:
             raise TypeError("allowed= needs at least one sequence")
         if not any(_first_difference(events, o) is None for o in options):
             best = max(range(len(options)), key=lambda i: _similarity(events, options[i]))
-            raise AssertionError(
+            raise _mismatch(
                 f"the events match none of the {len(options)} allowed orders; "
                 f"against the closest (allowed order {best + 1}): "
-                + _first_difference(events, options[best])
+                + _first_difference(events, options[best]),
+                options[best],
+                events,
             )
     if before is not None:
         for first, second in before:

@@ -339,6 +339,8 @@ class ExploreResult:
     switches: int = 0
     exhausted: bool = True
     seconds: float = 0.0
+    # the losing schedule as (thread, what it ran until the next switch): drawn on failure
+    steps: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def schedules(self) -> int:
@@ -359,7 +361,10 @@ class ExploreResult:
             f"found a losing interleaving of your threads (schedule {self.schedules_tried}, "
             f"{self.switches} forced switch{'es' if self.switches != 1 else ''}):"
         )
-        raise AssertionError(f"{head}\n{self.trace}\n{self.message}")
+        error = AssertionError(f"{head}\n{self.trace}\n{self.message}")
+        if self.steps:  # drawn below the message (_display)
+            error.grading_facts = {"kind": "schedule", "title": self.message, "steps": self.steps}
+        raise error
 
 
 def explore(
@@ -419,6 +424,7 @@ def explore(
                             schedule=[c for _, c in sched.choices],
                             switches=sched.preemptions,
                             seconds=time.perf_counter() - start,
+                            steps=_steps(sched.rows, fns),
                         )
                     if tried >= max_schedules:
                         return ExploreResult(
@@ -495,13 +501,36 @@ def _compress(rows: list[tuple[int, str]], limit: int = 18) -> list[tuple[int, s
     return out
 
 
-def _format(rows: list[tuple[int, str]], fns: list) -> str:
-    n = len(fns)
-    rows = _compress(rows)
+def _names(fns: list) -> list[str]:
     names = []
     for i, fn in enumerate(fns):
         name = getattr(fn, "__name__", "")
         names.append(f"T{i} ({name})" if name and name != "<lambda>" else f"T{i}")
+    return names
+
+
+def _steps(rows: list[tuple[int, str]], fns: list) -> list[tuple[str, str]]:
+    """The schedule as one step per run of a thread between two switches.
+
+    >>> _steps([(0, "a = 1"), (0, "b = a"), (1, "c = 2")], [print, len])
+    [('T0 (print)', 'a = 1\nb = a'), ('T1 (len)', 'c = 2')]
+    """
+    names = _names(fns)
+    steps: list[tuple[str, list[str]]] = []
+    for index, text in rows:
+        if index < 0:
+            continue
+        if steps and steps[-1][0] == names[index]:
+            steps[-1][1].append(text.strip())
+        else:
+            steps.append((names[index], [text.strip()]))
+    return [(name, "\n".join(lines)) for name, lines in steps]
+
+
+def _format(rows: list[tuple[int, str]], fns: list) -> str:
+    n = len(fns)
+    rows = _compress(rows)
+    names = _names(fns)
     width = min(48, max([len(text) for _, text in rows] + [len(x) for x in names]))
     header = " | ".join(x.ljust(width) for x in names).rstrip()
     lines = [header]

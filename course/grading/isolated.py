@@ -272,7 +272,7 @@ def _child(target, wfd: int, outfd: int, timeout: float, label: str) -> None:
                 frames = sys._current_frames()
                 names = {t.ident: t.name for t in threading.enumerate()}
                 me = threading.get_ident()
-                lines = _stacks.describe_threads(frames, names, skip={me})
+                lines, held, waiting = _stacks.stuck_threads(frames, names, skip={me})
                 for hook in list(_timeout_hooks):
                     try:
                         lines.extend(hook())
@@ -281,7 +281,7 @@ def _child(target, wfd: int, outfd: int, timeout: float, label: str) -> None:
                 if unwritten:  # a stub raised in a thread, and the rest waited for it
                     _send(wfd, ("error", "", unwritten[0], "", True))
                 else:
-                    _send(wfd, ("timeout", lines))
+                    _send(wfd, ("timeout", lines, {"held": held, "waiting": waiting}))
             finally:
                 os._exit(0)
 
@@ -483,7 +483,11 @@ def _outcome(message, status, tail: str, timeout: float, label: str):
             lines = message[1] or ["(no thread was running your code)"]
             text = _timed_out(timeout)
             text += "".join("\n  " + line for line in lines)
-            raise AssertionError(_with_output(text, tail))
+            error = AssertionError(_with_output(text, tail))
+            graph = message[2] if len(message) > 2 else None
+            if graph and graph.get("waiting"):  # drawn below the message (_display)
+                error.grading_facts = {"kind": "deadlock", "title": text, **graph}
+            raise error
         if kind == "exit":
             raise AssertionError(
                 _with_output(

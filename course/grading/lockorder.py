@@ -308,7 +308,9 @@ class LockOrderChecker:
         edges = self.edges if edges is None else edges
         cycle = self.find_cycle(edges)
         if cycle:
-            raise AssertionError(self.describe_cycle(cycle, edges, held_at))
+            error = AssertionError(self.describe_cycle(cycle, edges, held_at))
+            error.grading_facts = _wait_for_facts(cycle, edges, str(error))
+            raise error
 
     @hides_frames
     def check(self, scenario, *args, timeout: float = 5.0, **kwargs):
@@ -357,3 +359,20 @@ class LockOrderChecker:
 
 def _since(where: str | None) -> str:
     return f" (taken at {where})" if where else ""
+
+
+def _wait_for_facts(cycle, edges: dict, title: str) -> dict:
+    """The cycle as a wait-for graph (drawn below the message): the thread of each edge
+    ``a -> b`` holds ``a`` and waits for ``b``; each call gets its own node, since one
+    thread may have taken both orders one after the other.
+
+    >>> _wait_for_facts([("a", "b"), ("b", "a")], {("a", "b"): ("T", "x"),
+    ...                  ("b", "a"): ("T", "y")}, "t")["waiting"]
+    {'T (call 1)': 'b', 'T (call 2)': 'a'}
+    """
+    held, waiting = {}, {}
+    for i, (a, b) in enumerate(cycle):
+        thread = edges[(a, b)][0]
+        name = f"{thread} (call {i + 1})" if len(cycle) > 1 else thread
+        held[name], waiting[name] = [a], b
+    return {"kind": "deadlock", "title": title, "held": held, "waiting": waiting}

@@ -25,6 +25,8 @@ import time
 from contextlib import contextmanager
 from typing import NamedTuple
 
+from ._display import hides_frames
+
 
 class Visit(NamedTuple):
     """One visit of a :class:`Probe`: ``end`` is None while it is still inside."""
@@ -136,6 +138,39 @@ class Probe:
         1
         """
         return {v.thread_id for v in self.visits()}
+
+    @hides_frames
+    def assert_at_most(self, limit: int, what: str | None = None) -> int:
+        """Check that at most ``limit`` visits were ever inside at once; return the peak.
+        A failure carries the visits (``grading_facts``), drawn below the message as the
+        number inside over time with the moment it exceeded ``limit`` marked.
+
+        >>> probe = Probe("use")
+        >>> with probe.visit(1), probe.visit(2):
+        ...     pass
+        >>> probe.assert_at_most(2)
+        2
+        >>> probe.assert_at_most(1, "limit 1")
+        Traceback (most recent call last):
+        AssertionError: limit 1: expected at most 1 use calls at once, got 2 at the same time
+        """
+        peak = self.peak()
+        if peak > limit:
+            error = AssertionError(
+                f"{what + ': ' if what else ''}expected at most {limit} {self.name} calls at "
+                f"once, got {peak} at the same time"
+            )
+            end = time.perf_counter()
+            error.grading_facts = {
+                "kind": "limit",
+                "title": str(error),
+                "limit": limit,
+                "intervals": [
+                    (v.start, v.end if v.end is not None else end) for v in self.visits()
+                ],
+            }
+            raise error
+        return peak
 
     def __repr__(self) -> str:
         return f"<Probe {self.name!r}: {self.count()} visits, peak {self.peak()}>"

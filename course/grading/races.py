@@ -29,7 +29,7 @@ import types
 from dataclasses import dataclass, field
 
 from . import _stacks
-from ._display import hides_frames
+from ._display import hides_frames, pictures_enabled
 
 # hook(obj, attr, "read"|"write", value) -> True when the hook scheduled the access
 # itself (then no sleep is needed); None = no hook.  Set through set_access_hook().
@@ -318,7 +318,7 @@ def stress(trial, repeat: int = 20, name: str = "trial", timeout: float | None =
     start = time.perf_counter()
     for i in range(1, repeat + 1):
         t0 = time.perf_counter()
-        _LOG.entries = []
+        _LOG.entries = [] if pictures_enabled() else None
         try:
             outcome = trial()
         except AssertionError as exc:

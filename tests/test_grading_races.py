@@ -2,6 +2,7 @@
 
 import os
 import threading
+import time
 
 import pytest
 
@@ -66,17 +67,32 @@ def test_racy_value_box():
         for _ in range(5):
             box.value += 1
 
-    threads = [threading.Thread(target=bump) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert box.value < 100
+    lock = threading.Lock()
+
+    def bump_locked():
+        for _ in range(5):
+            with lock:
+                box.value += 1
+
+    for target, check in [(bump, lambda v: v < 100), (bump_locked, lambda v: v == 100)]:
+        box.value = 0
+        threads = [threading.Thread(target=target) for _ in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert check(box.value), f"{target.__name__}: {box.value}"
 
 
 def test_stress_messages_and_stats():
-    stats = stress(lambda: (1, 1), repeat=4, name="ok")
-    assert stats.trials == 4 and len(stats.times) == 4 and stats.mean >= 0
+    def trial():
+        time.sleep(0.01)
+        return 1, 1
+
+    stats = stress(trial, repeat=4, name="ok")
+    assert stats.trials == 4 and len(stats.times) == 4
+    assert all(t >= 0.01 for t in stats.times) and stats.seconds >= sum(stats.times)
+    assert stats.mean == stats.seconds / 4
     with pytest.raises(AssertionError, match=r"^race: trial 1 of 3: expected 0, got 37$"):
         stress(lambda: (0, 37), repeat=3, name="race")
     with pytest.raises(AssertionError, match="trial 1 of 2: raised KeyError"):

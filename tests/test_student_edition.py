@@ -470,13 +470,3 @@ def test_make_lab_on_a_fresh_clone_serves_the_student_edition(tmp_path):
 
 def files_top_level(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
-
-
-@pytest.mark.parametrize("script", ["student_edition", "notebooks"])
-def test_docstring_examples(script):
-    import doctest
-    import importlib
-
-    sys.path.insert(0, str(ROOT))
-    result = doctest.testmod(importlib.import_module(f"scripts.{script}"))
-    assert result.attempted and not result.failed

@@ -4,7 +4,6 @@ Timing assertions use generous bounds: the machine has 2 busy cores.
 """
 
 import asyncio
-import doctest
 import importlib
 import inspect
 import json
@@ -551,12 +550,6 @@ TIMELINE_MODULES = [
     "course.timeline.recorder",
     "course.timeline.pictures",
 ]
-
-
-@pytest.mark.parametrize("module", TIMELINE_MODULES)
-def test_docstring_examples_run(module):
-    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0 and result.attempted > 0
 
 
 @pytest.mark.parametrize("module", TIMELINE_MODULES)

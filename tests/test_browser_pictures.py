@@ -91,12 +91,18 @@ def plot_calls(notebook: Path) -> list[int]:
     return [len(PLOT_CALL.findall(c.source)) if c.cell_type == "code" else 0 for c in cells]
 
 
-def wait_for_every_cell_run(nb: Notebook) -> None:
-    """Every code cell shows an execution count (none `[ ]` or `[*]`), then the kernel is idle."""
+def wait_for_run_all(nb: Notebook) -> None:
+    """Run All has finished: every code cell shows an execution count (none `[ ]` or `[*]`), or
+    a cell failed and the run stopped there (an error shown, nothing queued); then the kernel is
+    idle. The notebook had no outputs before, so an error shown is one of this run."""
     nb.page.wait_for_function(
-        r"""panel => [...panel.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
-                        .every(p => /\[\d+\]/.test(p.textContent))""",
-        arg=nb.panel.element_handle(),
+        r"""([panel, stderr]) => {
+            const prompts = [...panel.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];
+            const failed = panel.querySelector(`.jp-OutputArea-output[data-mime-type='${stderr}']`);
+            return prompts.every(p => /\[\d+\]/.test(p.textContent))
+                || (failed && !prompts.some(p => p.textContent.includes('*')));
+        }""",
+        arg=[nb.panel.element_handle(), STDERR],
         timeout=KERNEL_WORK,
         polling=500,
     )
@@ -157,7 +163,7 @@ def test_every_timeline_is_shown(page, lab, name, short):
     for grade_id, code in reference_answers(name).items():  # so Run All runs every cell
         nb.set_source(cell_index(notebook, grade_id), code)
     nb.run_all()
-    wait_for_every_cell_run(nb)
+    wait_for_run_all(nb)
 
     outputs = nb.outputs()
     errors = {i: out["errors"] for i, out in enumerate(outputs) if out["errors"]}

@@ -8,7 +8,8 @@ has plot calls (`tl.plot(...)`, `plot_compare(...)`), and each is a real picture
 Issue 19 (acceptance 2): a failing visible test shows, below its message, a picture of the
 student's own failing run: a `Counter` without its lock (05) and a `transfer` that takes the two
 accounts' locks in opposite orders for opposite transfers (06). Screenshots: `nb05-counter-no-lock`
-and `nb06-transfer-deadlock` (the test cell's output area).
+and `nb06-transfer-deadlock` (the test cell's output area); the saved notebook tags the picture with
+its kind ("race", "deadlock").
 
 One JupyterLab serves the student edition for the module (built into a temporary folder, as in
 test_browser.py); each test opens one notebook in a fresh workspace and stops its kernel after.
@@ -142,6 +143,18 @@ def fill_and_run(nb: Notebook, notebook: Path, grade_id: str, code: str) -> int:
     return test_at
 
 
+def saved_picture_kinds(nb: Notebook, notebook: Path, index: int) -> list:
+    """Save the notebook; the `grading_failure` kind of each picture in the cell's saved outputs
+    (the grading library tags its failure pictures so, e.g. "race", "deadlock")."""
+    nb.save()
+    outputs = nbformat.read(notebook, as_version=4).cells[index].get("outputs", [])
+    return [
+        o.get("metadata", {}).get("grading_failure")
+        for o in outputs
+        if "image/png" in o.get("data", {})
+    ]
+
+
 def screenshot_output(nb: Notebook, index: int, name: str) -> Path:
     """The cell's output area alone (message and picture), as a PNG in test-artifacts/."""
     ARTIFACTS.mkdir(exist_ok=True)
@@ -204,6 +217,7 @@ def test_counter_without_lock_shows_the_lost_update(page, lab):
     assert_real_picture(
         nb.cells.nth(test_at).locator(".jp-OutputArea-output img").first, "lost-update picture"
     )
+    assert saved_picture_kinds(nb, notebook, test_at) == ["race"]
 
 
 def test_transfer_in_opposite_orders_shows_the_deadlock(page, lab):
@@ -222,12 +236,9 @@ def test_transfer_in_opposite_orders_shows_the_deadlock(page, lab):
     assert "visible tests passed" not in "".join(result["texts"])
     screenshot_output(nb, test_at, "nb06-transfer-deadlock")
     kinds = output_kinds(nb, test_at)
-    if "image/png" not in kinds:
-        pytest.xfail(
-            "the grading library draws no wait-for picture for a lock-order cycle yet "
-            "(course.grading.pictures draws races only; issue 19's deadlock picture is pending)"
-        )
+    assert "image/png" in kinds, f"no picture below the failure: outputs {kinds}"
     assert kinds.index("image/png") > kinds.index(STDERR), f"picture above the message: {kinds}"
     assert_real_picture(
         nb.cells.nth(test_at).locator(".jp-OutputArea-output img").first, "wait-for picture"
     )
+    assert saved_picture_kinds(nb, notebook, test_at) == ["deadlock"]

@@ -145,14 +145,14 @@ class Probe:
         A failure carries the visits (``grading_facts``), drawn below the message as the
         number inside over time with the moment it exceeded ``limit`` marked.
 
-        >>> probe = Probe("use")
+        >>> probe = Probe("demo")
         >>> with probe.visit(1), probe.visit(2):
         ...     pass
         >>> probe.assert_at_most(2)
         2
-        >>> probe.assert_at_most(1, "limit 1")
+        >>> probe.assert_at_most(1, "two nested visits")
         Traceback (most recent call last):
-        AssertionError: limit 1: expected at most 1 use calls at once, got 2 at the same time
+        AssertionError: two nested visits: expected at most 1 demo calls at once, got 2 at the same time
         """
         peak = self.peak()
         if peak > limit:

@@ -63,26 +63,48 @@ def _window(delay: float) -> None:
 
 class _AccessLog:
     """Reads and writes of racy attributes during one :func:`stress` trial: the facts a
-    failure report draws (``entries`` is None while nobody records)."""
+    failure report draws (``entries`` is None while nobody records).  A passing trial pays
+    only for an append per access; names and texts are made when a trial fails."""
 
     LIMIT = 5000
+    _IMMUTABLE = frozenset({int, float, str, bool, type(None)})
 
     def __init__(self):
         self.entries: list | None = None
+        self.names: dict[int, str] = {}  # thread id -> name, taken at its first access
 
     def add(self, name: str, kind: str, value) -> None:
         entries = self.entries
         if entries is not None and len(entries) < self.LIMIT:
-            text = repr(value)
-            entries.append(
-                (
-                    time.perf_counter(),
-                    threading.current_thread().name,
-                    name,
-                    kind,
-                    text if len(text) <= 20 else text[:17] + "...",
-                )
+            ident = _thread.get_ident()
+            if ident not in self.names:
+                self.names[ident] = threading.current_thread().name
+            if type(value) not in self._IMMUTABLE:
+                value = _short_repr(value)  # as it was now, not as it will be
+            entries.append((time.perf_counter(), ident, name, kind, value))
+
+    def take(self) -> list:
+        """The entries as ``(time, thread name, attribute, kind, value text)``; stop recording."""
+        entries, names, self.entries, self.names = self.entries or [], self.names, None, {}
+        return [
+            (
+                t,
+                names.get(ident, str(ident)),
+                attr,
+                kind,
+                str(v if type(v) is _Text else _short_repr(v)),
             )
+            for t, ident, attr, kind, v in entries
+        ]
+
+
+class _Text(str):
+    """A value already turned into its text."""
+
+
+def _short_repr(value) -> _Text:
+    text = repr(value)
+    return _Text(text if len(text) <= 20 else text[:17] + "...")
 
 
 _LOG = _AccessLog()
@@ -318,7 +340,7 @@ def stress(trial, repeat: int = 20, name: str = "trial", timeout: float | None =
     start = time.perf_counter()
     for i in range(1, repeat + 1):
         t0 = time.perf_counter()
-        _LOG.entries = [] if pictures_enabled() else None
+        _LOG.entries, _LOG.names = ([] if pictures_enabled() else None), {}
         try:
             outcome = trial()
         except AssertionError as exc:
@@ -347,7 +369,7 @@ def stress(trial, repeat: int = 20, name: str = "trial", timeout: float | None =
 def _failed(message: str) -> AssertionError:
     """The AssertionError of a failed trial, carrying the racy accesses it made
     (``grading_facts``, drawn as a timeline below the message)."""
-    entries, _LOG.entries = _LOG.entries, None
+    entries = _LOG.take()
     exc = AssertionError(message)
     if entries:
         exc.grading_facts = {"kind": "race", "title": message, "accesses": entries}

@@ -150,9 +150,9 @@ class Probe:
         ...     pass
         >>> probe.assert_at_most(2)
         2
-        >>> probe.assert_at_most(1, "two nested visits")
+        >>> probe.assert_at_most(1, "nested")
         Traceback (most recent call last):
-        AssertionError: two nested visits: expected at most 1 demo calls at once, got 2 at the same time
+        AssertionError: nested: expected at most 1 demo calls at once, got 2 at the same time
         """
         peak = self.peak()
         if peak > limit:

@@ -173,6 +173,8 @@ def test_the_failing_cell_and_its_feedback_show_the_picture(tmp_path, kind):
     run.submit("mutant", run.with_answers({**run.reference_answers(), mutant.cell: mutant.code}))
     assert run.autograde().returncode == 0, run.log()[-3000:]
 
+    assert run.scores("mutant")[grade_id][0] == 0, run.scores("mutant")
+    assert all(got == most for got, most in run.scores("reference").values())
     outputs = _cell(run.autograded_nb("mutant"), grade_id).outputs
     types = [o.output_type for o in outputs]
     assert "error" in types and "image/png" in outputs[-1].get("data", {}), types

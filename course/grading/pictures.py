@@ -83,13 +83,18 @@ def _limit_figure(facts: dict):
 
 
 def _events_figure(facts: dict):
-    from course.timeline.pictures import sequence_picture
+    from course.timeline.pictures import first_difference, sequence_picture
 
     expected, actual = facts.get("expected"), facts.get("actual")
     if expected is None or actual is None:
         return None
+    expected = [_shorten(str(e), 24) for e in expected]
+    actual = [_shorten(str(a), 24) for a in actual]
+    start = max(0, (first_difference(expected, actual) or 0) - 4)  # a few events before it
     return sequence_picture(
-        [_shorten(str(e), 24) for e in expected][:24], [_shorten(str(a), 24) for a in actual][:24]
+        expected[start : start + 14],
+        actual[start : start + 14],
+        first=start + 1,  # as assert_events' message counts them
     )
 
 

@@ -390,10 +390,11 @@ def first_difference(expected, actual) -> int | None:
     return None if len(expected) == len(actual) else min(len(expected), len(actual))
 
 
-def sequence_picture(expected, actual, title: str | None = None):
+def sequence_picture(expected, actual, title: str | None = None, first: int = 0):
     """Expected events on top, actual events below, one box per event in order;
     boxes after the first difference are pale and the first difference is
-    framed in red with a vertical line.
+    framed in red with a vertical line.  Events are numbered from ``first``
+    (1 to match a message that counts "event 1, event 2, ...").
 
     >>> fig = sequence_picture(["get 1", "get 2"], ["get 2", "get 1"])
     >>> fig.axes[0].get_title()
@@ -426,12 +427,14 @@ def sequence_picture(expected, actual, title: str | None = None):
     ax.set_yticks([0, 1], ["expected", "actual"])
     ax.set_ylim(1.6, -0.6)
     ax.set_xlim(0, n)
-    ax.set_xticks([i + 0.5 for i in range(n)], [str(i) for i in range(n)])
+    ax.set_xticks([i + 0.5 for i in range(n)], [str(i + first) for i in range(n)])
     ax.set_xlabel("event number")
     if diff is None:
         ax.set_title(title or "the sequences are equal")
     else:
         want = expected[diff] if diff < len(expected) else "(no more events)"
         got = actual[diff] if diff < len(actual) else "(no more events)"
-        ax.set_title(title or f"first difference at event {diff}: expected {want}, got {got}")
+        ax.set_title(
+            title or f"first difference at event {diff + first}: expected {want}, got {got}"
+        )
     return shown_once(fig)

@@ -119,27 +119,6 @@ def test_produce_consume_with_threads():
     assert [b.get() for _ in range(6)] == [0, 1, 2, 3, 4, None]
 
 
-WORKER_MODULES = [
-    "course.workers",
-    "course.workers.base",
-    "course.workers.compute",
-    "course.workers.lifecycle",
-    "course.workers.messages",
-    "course.workers.probes",
-    "course.workers.shared",
-    "course.workers.stderr",
-]
-
-
-@pytest.mark.parametrize("module", WORKER_MODULES)
-def test_docstring_examples_run(module):
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0 and result.attempted > 0
-
-
 def test_one_sentinel_and_one_flush():
     """STOP and flush are defined once (in course.workers.base) and imported everywhere else."""
     from course.workers import base, compute, messages

@@ -83,6 +83,10 @@ class _AccessLog:
                 value = _short_repr(value)  # as it was now, not as it will be
             entries.append((time.perf_counter(), ident, name, kind, value))
 
+    def stop(self) -> None:
+        """Stop recording and forget (a trial passed)."""
+        self.entries, self.names = None, {}
+
     def take(self) -> list:
         """The entries as ``(time, thread name, attribute, kind, value text)``; stop recording."""
         entries, names, self.entries, self.names = self.entries or [], self.names, None, {}
@@ -346,7 +350,7 @@ def stress(trial, repeat: int = 20, name: str = "trial", timeout: float | None =
         except AssertionError as exc:
             raise _failed(f"{name}: trial {i} of {repeat}: {exc}") from None
         except Exception as exc:
-            _LOG.entries = None
+            _LOG.stop()
             unwritten = _stacks.not_written_yet(exc)
             if unwritten:
                 raise AssertionError(f"{name}: {unwritten}") from None
@@ -355,14 +359,14 @@ def stress(trial, repeat: int = 20, name: str = "trial", timeout: float | None =
             ) from None
         times.append(time.perf_counter() - t0)
         if outcome is None or outcome is True:
-            _LOG.entries = None
+            _LOG.stop()
             continue
         if outcome is False:
             raise _failed(f"{name}: trial {i} of {repeat}: the check returned False")
         expected, actual = outcome
         if expected != actual:
             raise _failed(f"{name}: trial {i} of {repeat}: expected {expected!r}, got {actual!r}")
-        _LOG.entries = None
+        _LOG.stop()
     return StressStats(name, repeat, time.perf_counter() - start, times)
 
 

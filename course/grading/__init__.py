@@ -19,11 +19,15 @@ Race exposure (:mod:`course.grading.races`)
 Thread-level instrument (:mod:`course.grading.probe`)
     ``Probe("fetch")`` -- ``with probe.visit(key): ...`` inside the work a test
     hands out; ``probe.count()``, ``probe.peak()`` (most visits at the same
-    time), ``probe.visits()`` -- however the workers were started.
+    time), ``probe.visits()`` -- however the workers were started;
+    ``probe.assert_at_most(limit, what)`` fails with the picture.
 
 Pictures (:mod:`course.grading.pictures`)
-    a failed ``stress`` trial is drawn below its message in a notebook: the
-    threads' reads and writes and the first lost update.
+    a failed check is drawn below its message in a notebook: a race's reads
+    and writes (lost update), the explorer's losing schedule, a hang's or a
+    lock-order cycle's wait-for graph, a ``probe.assert_at_most(limit)``
+    over time, an event-log mismatch side by side; ``failure_picture(outputs)``
+    gives ``(kind, png)`` of an autograded cell.
 
 Lock order (:mod:`course.grading.lockorder`)
     ``LockOrderChecker()`` with ``.Lock(name)``, ``.RLock(name)``,

@@ -66,7 +66,7 @@ grading-stress: setup ## every grading check against its corpus, 50 times
 	GRADING_REPEAT=50 $(PY) -m pytest -q tests/test_grading_*.py
 
 reliability: setup ## autograde every corpus: reference and mutants 20 times, adversarial cases once
-	$(PY) -m tests.reliability --copies 20 --workers $(PYTEST_WORKERS)
+	$(PY) scripts/reliability.py --copies 20 --workers $(PYTEST_WORKERS)
 
 test-postgres: setup ## classgrade with a PostgreSQL gradebook on a real local server (root for apt)
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -qq && \

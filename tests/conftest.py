@@ -88,7 +88,7 @@ def grade_corpus(name: str, tmp):
     (the last with the demos removed, proving the exercises do not depend on them), the blank
     release, one submission per group of mutants (mistakes and cheats) and of correct
     alternatives, those with the demos removed (`exercises_only`)."""
-    from tests.nbgrader_harness import GradingRun  # nbgrader is not needed by every test run
+    from tests.support.grading_run import GradingRun  # nbgrader is not needed by every test run
 
     run = GradingRun(tmp, name)
     copies = reference_runs(name)

@@ -11,9 +11,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
 
-from tests.corpus import TAMPER_TOP_LEVEL, _functions_first
 from tests.mutants.a05_locks import MUTANTS
-from tests.nbgrader_harness import GradingRun, grade_cells
+from tests.support.grading_run import GradingRun, grade_cells
+from tests.support.submission_corpus import TAMPER_TOP_LEVEL, _functions_first
 
 ASSIGNMENT = "05-locks"
 NO_LOCK = next(m.code for m in MUTANTS if m.cell == "counter-solution" and m.name == "no lock")

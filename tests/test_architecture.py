@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.nbgrader_harness import ROOT
+from tests.support.grading_run import ROOT
 
 PACKAGE = ROOT / "course"
 

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from tests.conftest import ALTERNATIVES, MUTANTS, reference_runs
-from tests.nbgrader_harness import grade_cells, hidden_test_lines, notebook_text
+from tests.support.grading_run import grade_cells, hidden_test_lines, notebook_text
 
 
 def cell_text(nb, grade_id: str) -> str:

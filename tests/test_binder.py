@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.browser_lab import (
+from tests.support.browser_lab import (
     CHROMIUM,
     KERNEL_WORK,
     Notebook,

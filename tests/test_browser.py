@@ -24,7 +24,8 @@ import nbformat
 import pytest
 
 from course.syllabus import NOTEBOOKS
-from tests.browser_lab import (
+from tests.mutants.a05_locks import MUTANTS as LOCK_MUTANTS
+from tests.support.browser_lab import (
     CHROMIUM,
     KERNEL_WORK,
     ROOT,
@@ -40,8 +41,7 @@ from tests.browser_lab import (
     screenshot,
     student_edition,
 )
-from tests.mutants.a05_locks import MUTANTS as LOCK_MUTANTS
-from tests.nbgrader_harness import GradingRun, run_module, solution_code
+from tests.support.grading_run import GradingRun, run_module, solution_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

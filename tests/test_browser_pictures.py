@@ -22,7 +22,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.browser_lab import (
+from tests.mutants.a05_locks import MUTANTS as LOCK_MUTANTS
+from tests.mutants.a06_deadlock_rlock import MUTANTS as DEADLOCK_MUTANTS
+from tests.support.browser_lab import (
     ARTIFACTS,
     CHROMIUM,
     KERNEL_WORK,
@@ -37,9 +39,7 @@ from tests.browser_lab import (
     screenshot,
     student_edition,
 )
-from tests.mutants.a05_locks import MUTANTS as LOCK_MUTANTS
-from tests.mutants.a06_deadlock_rlock import MUTANTS as DEADLOCK_MUTANTS
-from tests.nbgrader_harness import solution_code
+from tests.support.grading_run import solution_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

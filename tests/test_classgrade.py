@@ -19,8 +19,8 @@ import psutil
 import pytest
 
 from course.classgrade.gradebook import read_scores
-from tests.nbgrader_harness import ROOT
 from tests.support import synthetic_class
+from tests.support.grading_run import ROOT
 from tests.support.synthetic_class import classgrade_cli
 
 ASSIGNMENTS = ["01-os-processes-threads", "05-locks"]

@@ -22,8 +22,8 @@ import pytest
 
 from course.classgrade import autograde
 from course.classgrade.gradebook import read_scores
-from tests.nbgrader_harness import ROOT
 from tests.support import synthetic_class
+from tests.support.grading_run import ROOT
 
 distributed = pytest.importorskip("distributed", reason="pip install -e '.[cluster]'")
 # The fixture grades the class twice; on a 2-core machine shared with other work that took

@@ -12,7 +12,7 @@ from course.grading import LockOrderChecker, Probe, assert_events, explore, run_
 from course.grading.pictures import KINDS, failure_picture, png_for
 from course.timeline.pictures import wait_cycle
 from tests.conftest import MUTANTS
-from tests.nbgrader_harness import GradingRun, hidden_test_lines
+from tests.support.grading_run import GradingRun, hidden_test_lines
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -19,7 +19,7 @@ from course.grading import (
     run_isolated,
     stress,
 )
-from tests import grading_corpus as corpus
+from tests.support import check_snippets as corpus
 
 N = int(os.environ.get("GRADING_REPEAT", "3"))
 

@@ -19,7 +19,7 @@ from nbclient import NotebookClient
 from nbformat import v4
 
 from course.syllabus import notebook_path
-from tests.nbgrader_harness import ROOT
+from tests.support.grading_run import ROOT
 
 
 def run_with_start_method(name: str, method: str):

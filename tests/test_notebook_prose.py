@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from tests.conftest import ASSIGNMENTS
-from tests.nbgrader_harness import ROOT
+from tests.support.grading_run import ROOT
 
 PROMPT = re.compile(r"predict\b[^.\n]*before|\bpredict:", re.I)
 RECAP = re.compile(r"guess before you run", re.I)

@@ -12,7 +12,7 @@ from nbclient import NotebookClient
 
 from course.syllabus import notebook_path
 from tests.conftest import ASSIGNMENTS
-from tests.nbgrader_harness import ROOT
+from tests.support.grading_run import ROOT
 
 SOURCE_BUDGET_S = 20  # DESIGN.md asks <= 15 s on an idle machine; the suite runs 2 workers at once
 

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from tests.nbgrader_harness import ROOT
+from tests.support.grading_run import ROOT
 
 pytestmark = pytest.mark.xdist_group("other-pythons")
 

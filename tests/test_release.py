@@ -8,7 +8,7 @@ import pytest
 
 from course.syllabus import notebook_path
 from tests.conftest import ASSIGNMENTS
-from tests.nbgrader_harness import HIDDEN_RE, ROOT, SOLUTION_RE, notebook_text
+from tests.support.grading_run import HIDDEN_RE, ROOT, SOLUTION_RE, notebook_text
 
 
 def _solution_lines(nb) -> set[str]:

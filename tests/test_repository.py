@@ -8,7 +8,7 @@ import tomllib
 import yaml
 
 from course.syllabus import NOTEBOOKS
-from tests.nbgrader_harness import ROOT
+from tests.support.grading_run import ROOT
 
 RUFF = [sys.executable, "-m", "ruff"]
 LINTED = ["course", "tests", "scripts", "benchmarks", "nbgrader_config.py"]

@@ -14,7 +14,7 @@ from nbclient import NotebookClient
 from nbformat import v4
 
 from course.syllabus import NAMES, notebook_path
-from tests.nbgrader_harness import ROOT
+from tests.support.grading_run import ROOT
 
 METHODS = [m for m in ("spawn", "forkserver") if m in multiprocessing.get_all_start_methods()]
 MARKERS = ("multiprocessing", "ProcessPoolExecutor")

@@ -26,7 +26,7 @@ import nbformat
 import pytest
 
 from course.syllabus import NAMES, notebook_path
-from tests.browser_lab import free_port, fresh_clone, isolated_env
+from tests.support.browser_lab import free_port, fresh_clone, isolated_env
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = Path("scripts") / "student_edition.py"

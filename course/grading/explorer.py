@@ -510,7 +510,7 @@ def _names(fns: list) -> list[str]:
 
 
 def _steps(rows: list[tuple[int, str]], fns: list) -> list[tuple[str, str]]:
-    """The schedule as one step per run of a thread between two switches.
+    r"""The schedule as one step per run of a thread between two switches.
 
     >>> _steps([(0, "a = 1"), (0, "b = a"), (1, "c = 2")], [print, len])
     [('T0 (print)', 'a = 1\nb = a'), ('T1 (len)', 'c = 2')]

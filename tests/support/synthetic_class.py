@@ -4,8 +4,9 @@
 assignments' source/, `nbgrader generate_assignment` run once per assignment, so the gradebook
 knows every assignment) and writes `submitted/<student>/<assignment>/<assignment>.ipynb` for
 every student. What each student hands in is drawn, with a seeded random generator, from the
-grading corpus of tests/corpus.py (reference, blank release, every mutant), so the same seed
-always gives the same class and every submission carries the grade it must get (`expect`).
+grading corpus of tests/support/submission_corpus.py (reference, blank release, every
+mutant), so the same seed always gives the same class and every submission carries the grade
+it must get (`expect`).
 
     course = build_class(tmp_path, students=6, assignments=["01-os-processes-threads"], seed=1)
     course.root                       # the course directory (run classgrade from here)
@@ -30,8 +31,8 @@ import nbformat
 from nbformat.v4 import new_code_cell
 
 from course.syllabus import NAMES, notebook_path
-from tests.corpus import Submission, corpus
-from tests.nbgrader_harness import ROOT, GradingRun, nbgrader, run_module
+from tests.support.grading_run import ROOT, GradingRun, nbgrader, run_module
+from tests.support.submission_corpus import Submission, corpus
 
 # How often each kind of submission is drawn: most students are right or nearly right.
 # Numbered kinds (mutant-0, alternative-1, ...) share their family's weight.

@@ -1,7 +1,7 @@
 """Autograde every assignment's whole corpus, many times, and print what happened to each case.
 
-    python -m tests.reliability          # 20 copies of reference and mutants, every assignment
-    python -m tests.reliability --copies 2 05-locks
+    python scripts/reliability.py          # 20 copies of reference and mutants, every assignment
+    python scripts/reliability.py --copies 2 05-locks
 
 Each assignment is graded in its own temporary course (own gradebook), `--workers` assignments
 at a time, each with `--jobs` submissions at a time through `course.classgrade` (one stock
@@ -21,10 +21,11 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from statistics import mean
 
-from course.classgrade import autograde
-from course.syllabus import NAMES, notebook_path
-from tests.corpus import check, corpus, submit_all
-from tests.nbgrader_harness import ROOT, GradingRun
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from course.classgrade import autograde  # noqa: E402
+from course.syllabus import NAMES, notebook_path  # noqa: E402
+from tests.support.grading_run import ROOT, GradingRun  # noqa: E402
+from tests.support.submission_corpus import check, corpus, submit_all  # noqa: E402
 
 
 def grade_assignment(name: str, copies: int, jobs: int, workdir: Path) -> list[dict]:

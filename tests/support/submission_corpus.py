@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from nbformat.v4 import new_code_cell
 
 from tests.mutants import Mutant, alternatives_by_assignment, by_assignment, submissions
-from tests.nbgrader_harness import GradingRun, grade_cells
+from tests.support.grading_run import GradingRun, grade_cells
 
 FULL, MUTANT, ZERO, MISSING = "full marks", "the mutant's score", "zero", "flagged, not graded"
 

@@ -65,7 +65,7 @@ grade-class: setup ## TAs: autograde submitted/ in parallel (WORKERS=cores), the
 grading-stress: setup ## every grading check against its corpus, 50 times
 	GRADING_REPEAT=50 $(PY) -m pytest -q tests/test_grading_*.py
 
-reliability: setup ## autograde every corpus: reference and mutants 20 times, adversarial cases once
+reliability: setup ## autograde every corpus: reference, mutants, alternatives 20 times, adversarial once
 	$(PY) scripts/reliability.py --copies 20 --workers $(PYTEST_WORKERS)
 
 test-postgres: setup ## classgrade with a PostgreSQL gradebook on a real local server (root for apt)
@@ -98,4 +98,4 @@ bench: setup ## timeline and class-grading benchmarks (ratios measured in one ru
 	$(PY) -m pip install -q -e '.[test,cluster]' && $(PY) benchmarks/bench_cluster.py
 
 clean:
-	rm -rf $(VENV) .venv-3.* .pytest_cache gradebook.db
+	rm -rf $(VENV) .venv-3.* .pytest_cache gradebook.db dist

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 JUPYTER_PORT ?= 8888
-PYTEST_WORKERS ?= 2
+PYTEST_WORKERS ?= 3  # grading waits more than it computes: a third worker uses the idle CPU
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)  # nbgrader runs `alembic` and `jupyter` from PATH
 

@@ -26,19 +26,32 @@ NOTEBOOKS = [
         "Processes and threads",
         "what an OS does; process vs thread; parallel vs concurrent; sync vs async",
     ),
-    Notebook("02-threading", "Threads", "Thread, start/join, daemon threads, exceptions in threads, the GIL and its convoy effect, free-threaded builds"),
+    Notebook(
+        "02-threading",
+        "Threads",
+        "Thread, start/join, daemon threads, exceptions in threads, the GIL and its convoy effect, "
+        "free-threaded builds",
+    ),
     Notebook(
         "03-multiprocessing",
         "Processes",
         "Process, start methods, CPU-bound speed-up, Pool, concurrent.futures",
     ),
-    Notebook("04-ipc", "Talking between processes", "isolation, Queue, Pipe, Value, Manager, shared_memory"),
+    Notebook(
+        "04-ipc",
+        "Talking between processes",
+        "isolation, Queue, Pipe, Value, Manager, shared_memory",
+    ),
     Notebook("05-locks", "Locks", "race conditions, Lock, critical sections, granularity"),
     Notebook("06-deadlock-rlock", "Deadlock and RLock", "AB/BA deadlock, lock order, RLock"),
     Notebook("07-event-semaphore", "Event and Semaphore", "Boss/Worker events, at most N at once"),
     Notebook("08-queues", "Queues", "Queue kinds, task_done/join, the baozi producer-consumer"),
     Notebook("09-coroutines", "Coroutines", "generators, send, greenlet, gevent"),
-    Notebook("10-io-models", "IO models", "blocking, non-blocking, select, selectors, asyncio, to_thread, asyncio.Lock"),
+    Notebook(
+        "10-io-models",
+        "IO models",
+        "blocking, non-blocking, select, selectors, asyncio, to_thread, asyncio.Lock",
+    ),
 ]
 
 NAMES = [nb.name for nb in NOTEBOOKS]

@@ -66,44 +66,22 @@ def graded(request, tmp_path_factory):
     return _GRADED[name]
 
 
-def exercises_only(nb):
-    """The notebook without the demo code cells before its first exercise (the first code cell,
-    its imports, stays). A student may delete demo cells too; nbgrader grades what remains, so
-    the exercise and test cells are graded exactly as in the whole notebook, without re-running
-    seconds of demos per submission. `grade_corpus` proves nothing graded depends on the demos:
-    one reference copy is graded this way and must still get full marks."""
-    graded = [i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader")]
-    codes = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-    first_exercise, first_code = graded[0], codes[0]
-    nb.cells = [
-        c
-        for i, c in enumerate(nb.cells)
-        if c.cell_type != "code" or i >= first_exercise or i == first_code
-    ]
-    return nb
-
-
 def grade_corpus(name: str, tmp):
-    """Grade, in one stock `nbgrader autograde` run: `reference_runs` whole reference notebooks
-    (the last with the demos removed, proving the exercises do not depend on them), the blank
-    release, one submission per group of mutants (mistakes and cheats) and of correct
-    alternatives, those with the demos removed (`exercises_only`)."""
+    """Grade, in one stock `nbgrader autograde` run: `reference_runs` reference notebooks, the
+    blank release, one submission per group of mutants (mistakes and cheats) and one per group of
+    correct alternatives (at most one per exercise in each)."""
     from tests.support.grading_run import GradingRun  # nbgrader is not needed by every test run
 
     run = GradingRun(tmp, name)
-    copies = reference_runs(name)
-    for i in range(copies):
-        nb = run.reference()
-        run.submit(f"reference-{i}", exercises_only(nb) if i == copies - 1 and i else nb)
+    for i in range(reference_runs(name)):
+        run.submit(f"reference-{i}", run.reference())
     run.submit("blank", run.release_nb())
     run.mutant_groups = submissions(MUTANTS.get(name, []))
     reference = run.reference_answers()
     for k, (answers, _) in enumerate(run.mutant_groups):
-        nb = run.with_answers({**reference, **answers})
-        run.submit(f"mutant-{k}", exercises_only(nb))
+        run.submit(f"mutant-{k}", run.with_answers({**reference, **answers}))
     run.alternative_groups = submissions(ALTERNATIVES.get(name, []))
     for k, (answers, _) in enumerate(run.alternative_groups):
-        nb = run.with_answers({**reference, **answers})
-        run.submit(f"alternative-{k}", exercises_only(nb))
+        run.submit(f"alternative-{k}", run.with_answers({**reference, **answers}))
     run.autograde(workers=GRADING_WORKERS)
     return run

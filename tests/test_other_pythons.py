@@ -1,7 +1,7 @@
 """The course package's own tests under the other CPythons present (`make test-pythons`).
 
-Run inside the suite, in their own xdist group, so they overlap with the rest instead of
-adding minutes after it. A version that pyenv does not have here is reported as skipped.
+Marked slow, so `make test` leaves them to `make test-pythons` (they cost minutes of both cores).
+A version that pyenv does not have here is reported as skipped.
 """
 
 import glob
@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.grading_run import ROOT
 
-pytestmark = pytest.mark.xdist_group("other-pythons")
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("other-pythons")]
 
 
 @pytest.mark.parametrize("version", ["3.12", "3.13"])

@@ -57,3 +57,11 @@ def test_course_map_lists_every_notebook():
     readme = (ROOT / "README.md").read_text()
     for nb in NOTEBOOKS:
         assert f"release/{nb.name}/{nb.name}.ipynb" in readme, nb.name
+
+
+def test_no_merge_leftovers_or_editor_backups_are_committed():
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    leftovers = [f for f in tracked if re.search(r"(\.orig|\.rej|~|\.swp|\.bak)$", f)]
+    assert not leftovers, f"stale copies committed: {leftovers}"

@@ -8,6 +8,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from course.classgrade.base import DEMO_TIME_SCALE  # noqa: E402
 from course.syllabus import NAMES, notebook_path  # noqa: E402
 from tests.mutants import alternatives_by_assignment, by_assignment, submissions  # noqa: E402
 
@@ -67,21 +68,32 @@ def graded(request, tmp_path_factory):
 
 
 def grade_corpus(name: str, tmp):
-    """Grade, in one stock `nbgrader autograde` run: `reference_runs` reference notebooks, the
-    blank release, one submission per group of mutants (mistakes and cheats) and one per group of
-    correct alternatives (at most one per exercise in each)."""
-    from tests.support.grading_run import GradingRun  # nbgrader is not needed by every test run
+    """Grade, in one stock `nbgrader autograde` run: `reference_runs` reference notebooks (the
+    first whole, the others with only the cells the exercises need, proving the pruning keeps
+    what grading needs), the blank release, one submission per group of mutants (mistakes and
+    cheats) and one per group of correct alternatives (at most one per exercise in each), pruned
+    the same way (`exercises_only`: the demos' seconds are not paid again per mutant)."""
+    from tests.support.grading_run import GradingRun, exercises_only  # nbgrader: not always needed
 
     run = GradingRun(tmp, name)
+    source = run.source_nb
     for i in range(reference_runs(name)):
-        run.submit(f"reference-{i}", run.reference())
+        nb = run.reference()
+        run.submit(f"reference-{i}", exercises_only(nb, source) if i else nb)
     run.submit("blank", run.release_nb())
     run.mutant_groups = submissions(MUTANTS.get(name, []))
     reference = run.reference_answers()
     for k, (answers, _) in enumerate(run.mutant_groups):
-        run.submit(f"mutant-{k}", run.with_answers({**reference, **answers}))
+        nb = run.with_answers({**reference, **answers})
+        run.submit(f"mutant-{k}", exercises_only(nb, source))
     run.alternative_groups = submissions(ALTERNATIVES.get(name, []))
     for k, (answers, _) in enumerate(run.alternative_groups):
-        run.submit(f"alternative-{k}", run.with_answers({**reference, **answers}))
-    run.autograde(workers=GRADING_WORKERS)
+        nb = run.with_answers({**reference, **answers})
+        run.submit(f"alternative-{k}", exercises_only(nb, source))
+    # as classgrade grades: the demos' pauses shortened, nothing graded depends on them
+    run.autograde(workers=GRADING_WORKERS, COURSE_DEMO_TIME_SCALE=DEMO_TIME_SCALE)
     return run
+
+
+# the browser tests' fixtures (lab, browser, page), shared by test_browser*.py
+from tests.support.browser_fixtures import browser, lab, page  # noqa: E402, F401

@@ -3,9 +3,10 @@ cheats) and correct alternatives.
 
 The `graded` fixture in conftest.py grades all of an assignment's submissions in one stock
 `nbgrader autograde` run (GRADING_WORKERS > 1: one run per submission, that many at a time);
-scores are read from the gradebook. `reference_runs` (5 for 01-04, 3 for the others, env
-REFERENCE_RUNS) copies of the reference solution are graded, to catch a flaky hidden test;
-`make reliability` grades 20 copies of everything.
+scores are read from the gradebook. `reference_runs` (2, env REFERENCE_RUNS) copies of the
+reference solution are graded, the first as a whole notebook; mutants and alternatives carry only
+the cells their exercises need (`exercises_only`); `make reliability` grades 20 whole copies of
+everything.
 """
 
 import ast
@@ -146,11 +147,14 @@ def test_failure_messages_can_be_acted_on(graded):
 
 
 def test_feedback_shows_results_but_no_hidden_tests(graded):
-    done = graded.feedback()
+    """The feedback HTML of a reference and of a mutant: the failure's explanation, no line of
+    the hidden tests (whose text nbgrader strips whatever the submission)."""
+    done = graded.feedback("[rm]*-0")  # reference-0 and mutant-0: a glob, one nbgrader run
     assert done.returncode == 0, done.stdout + done.stderr
     release = notebook_text(graded.release_nb())
     hidden = [line for line in hidden_test_lines(graded.source_nb) if line not in release]
     assert hidden, "the source notebook has no distinctive hidden-test lines"
+    assert not (graded.root / "feedback" / "blank").exists(), "feedback for unasked students"
     for student in ["reference-0", "mutant-0"]:
         page = html.unescape(re.sub(r"<[^>]+>", "", graded.feedback_html(student)))
         leaked = [line for line in hidden if line in page]

@@ -16,7 +16,6 @@ the release notebook. Screenshots go to test-artifacts/.
 import json
 import platform
 import re
-import sys
 import zipfile
 from pathlib import Path
 
@@ -26,20 +25,15 @@ import pytest
 from course.syllabus import NOTEBOOKS
 from tests.mutants.a05_locks import MUTANTS as LOCK_MUTANTS
 from tests.support.browser_lab import (
-    CHROMIUM,
     KERNEL_WORK,
     ROOT,
-    Lab,
     Notebook,
     cell_index,
-    chromium,
     file_browser_names,
     first_exercise,
     open_notebook,
     run_in_kernels,
-    running_lab,
     screenshot,
-    student_edition,
 )
 from tests.support.grading_run import GradingRun, run_module, solution_code
 
@@ -47,34 +41,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 BROWSED = ["02-threading", "05-locks", "09-coroutines"]
 TITLES = {nb.name: nb.title for nb in NOTEBOOKS}
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory) -> Lab:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make browser` installs Debian's chromium")
-    tmp = tmp_path_factory.mktemp("browser")
-    root = student_edition(tmp / "student")
-    with running_lab(Path(sys.executable).parent, root, tmp / "state") as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def browser(lab, tmp_path_factory):
-    with chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
-        yield context
-
-
-@pytest.fixture
-def page(browser, lab, request):
-    failed_before = request.session.testsfailed
-    page = browser.new_page()
-    yield page
-    if request.session.testsfailed > failed_before:  # this test failed: keep what it saw
-        screenshot(page, "failed-" + re.sub(r"[^\w.-]+", "-", request.node.name))
-        print(f"JupyterLab log (last lines):\n{lab.log_tail()}")
-    page.close()
-    lab.shutdown_kernels()
 
 
 def assert_student_ui(page, nb: Notebook) -> None:

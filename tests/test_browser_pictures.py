@@ -16,7 +16,6 @@ test_browser.py); each test opens one notebook in a fresh workspace and stops it
 """
 
 import re
-import sys
 from pathlib import Path
 
 import nbformat
@@ -26,18 +25,12 @@ from tests.mutants.a05_locks import MUTANTS as LOCK_MUTANTS
 from tests.mutants.a06_deadlock_rlock import MUTANTS as DEADLOCK_MUTANTS
 from tests.support.browser_lab import (
     ARTIFACTS,
-    CHROMIUM,
     KERNEL_WORK,
     ROOT,
     STDERR,
-    Lab,
     Notebook,
     cell_index,
-    chromium,
     open_notebook,
-    running_lab,
-    screenshot,
-    student_edition,
 )
 from tests.support.grading_run import solution_code
 
@@ -46,34 +39,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 # A call that draws one timeline: `tl.plot(`, `calls.plot(`, `plot_compare(`; not `plt.plot(`.
 PLOT_CALL = re.compile(r"^(?!\s*#).*?(?:(?<!plt)\.plot\(|\bplot_compare\()", re.M)
 MIN_WIDTH, MIN_HEIGHT = 300, 100  # px: smaller than this is no readable timeline
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory) -> Lab:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make browser` installs Debian's chromium")
-    tmp = tmp_path_factory.mktemp("browser-pictures")
-    root = student_edition(tmp / "student")
-    with running_lab(Path(sys.executable).parent, root, tmp / "state") as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def browser(lab, tmp_path_factory):
-    with chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
-        yield context
-
-
-@pytest.fixture
-def page(browser, lab, request):
-    failed_before = request.session.testsfailed
-    page = browser.new_page()
-    yield page
-    if request.session.testsfailed > failed_before:  # keep what the failed test saw
-        screenshot(page, "failed-" + re.sub(r"[^\w.-]+", "-", request.node.name))
-        print(f"JupyterLab log (last lines):\n{lab.log_tail()}")
-    page.close()
-    lab.shutdown_kernels()
 
 
 def reference_answers(name: str) -> dict[str, str]:
@@ -196,49 +161,46 @@ def test_every_timeline_is_shown(page, lab, name, short):
         image.screenshot(path=str(ARTIFACTS / f"{short}-timeline-{k + 1}.png"))
 
 
-def test_counter_without_lock_shows_the_lost_update(page, lab):
-    """Issue 19: the visible test of a Counter without its lock fails with its message and,
-    below it, the timeline of the failing trial."""
-    name = "05-locks"
+def assert_failure_shown(page, lab, name: str, mutant, message: str, kind: str, short: str):
+    """Type `mutant` into its cell of notebook `name`, run the visible test: it fails with
+    `message` and, below the message, one real picture that the saved notebook tags `kind`;
+    the test cell's output area is screenshotted as `short`.png."""
     notebook = lab.root / name / f"{name}.ipynb"
-    no_lock = next(m for m in LOCK_MUTANTS if m.cell == "counter-solution" and m.name == "no lock")
-
-    nb = open_notebook(page, lab, f"{name}/{name}.ipynb", workspace="pictures-counter")
-    test_at = fill_and_run(nb, notebook, no_lock.cell, no_lock.code)
+    nb = open_notebook(page, lab, f"{name}/{name}.ipynb", workspace=f"pictures-{short}")
+    test_at = fill_and_run(nb, notebook, mutant.cell, mutant.code)
 
     result = nb.outputs()[test_at]
-    message = "\n".join(result["errors"])
-    assert "expected 100, got" in message, message
+    errors = "\n".join(result["errors"])
+    assert message in errors, errors
     assert "visible tests passed" not in "".join(result["texts"])
-    screenshot_output(nb, test_at, "nb05-counter-no-lock")
+    screenshot_output(nb, test_at, short)
     kinds = output_kinds(nb, test_at)
     assert "image/png" in kinds, f"no picture below the failure: outputs {kinds}"
     assert kinds.index("image/png") > kinds.index(STDERR), f"picture above the message: {kinds}"
-    assert_real_picture(
-        nb.cells.nth(test_at).locator(".jp-OutputArea-output img").first, "lost-update picture"
+    picture = nb.cells.nth(test_at).locator(".jp-OutputArea-output img").first
+    assert_real_picture(picture, f"{kind} picture")
+    assert saved_picture_kinds(nb, notebook, test_at) == [kind]
+
+
+def test_counter_without_lock_shows_the_lost_update(page, lab):
+    """Issue 19: the visible test of a Counter without its lock fails with its message and,
+    below it, the timeline of the failing trial."""
+    no_lock = next(m for m in LOCK_MUTANTS if m.cell == "counter-solution" and m.name == "no lock")
+    assert_failure_shown(
+        page, lab, "05-locks", no_lock, "expected 100, got", "race", "nb05-counter-no-lock"
     )
-    assert saved_picture_kinds(nb, notebook, test_at) == ["race"]
 
 
 def test_transfer_in_opposite_orders_shows_the_deadlock(page, lab):
     """Issue 19: opposite transfers taking the two locks in opposite orders (AB/BA) fail the
     visible test with 'possible deadlock' and, below it, a wait-for picture."""
-    name = "06-deadlock-rlock"
-    notebook = lab.root / name / f"{name}.ipynb"
     ab_ba = next(m for m in DEADLOCK_MUTANTS if m.name.startswith("AB/BA"))
-
-    nb = open_notebook(page, lab, f"{name}/{name}.ipynb", workspace="pictures-transfer")
-    test_at = fill_and_run(nb, notebook, ab_ba.cell, ab_ba.code)
-
-    result = nb.outputs()[test_at]
-    message = "\n".join(result["errors"])
-    assert "possible deadlock" in message, message
-    assert "visible tests passed" not in "".join(result["texts"])
-    screenshot_output(nb, test_at, "nb06-transfer-deadlock")
-    kinds = output_kinds(nb, test_at)
-    assert "image/png" in kinds, f"no picture below the failure: outputs {kinds}"
-    assert kinds.index("image/png") > kinds.index(STDERR), f"picture above the message: {kinds}"
-    assert_real_picture(
-        nb.cells.nth(test_at).locator(".jp-OutputArea-output img").first, "wait-for picture"
+    assert_failure_shown(
+        page,
+        lab,
+        "06-deadlock-rlock",
+        ab_ba,
+        "possible deadlock",
+        "deadlock",
+        "nb06-transfer-deadlock",
     )
-    assert saved_picture_kinds(nb, notebook, test_at) == ["deadlock"]

@@ -9,6 +9,7 @@ hangs past nbgrader's cell timeout (killed at its time limit, kernel included) a
 invalid JSON (reported with nbgrader's ERROR).
 """
 
+import csv
 import io
 import shutil
 import time
@@ -19,6 +20,7 @@ import psutil
 import pytest
 
 from course.classgrade.gradebook import read_scores
+from course.grading.pictures import KINDS
 from tests.support import synthetic_class
 from tests.support.grading_run import ROOT
 from tests.support.synthetic_class import classgrade_cli
@@ -118,6 +120,17 @@ def test_report_pass_rates_messages_and_png(graded_class):
     for a, t in failing:
         assert f"{a},{t}," in messages
     assert "not graded (no autograded notebook)" in messages
+
+    # issue 19: per failing test, its kinds of failure, each with one example picture if drawn
+    kinds = list(csv.DictReader((out / "failure-kinds.csv").open()))
+    page = (out / "failure-kinds.html").read_text()
+    for a, t, _, p, n, _ in rows:
+        counted = sum(int(k["count"]) for k in kinds if (k["assignment"], k["test"]) == (a, t))
+        assert counted == int(n) - int(p), (a, t, kinds)
+    pictured = [k for k in kinds if k["kind"] in KINDS]
+    assert pictured, f"no failure of the class drew a picture: {kinds}"
+    for k in pictured:
+        assert f"alt='{k['kind']} of {k['example_student']}' src='data:image/png;base64," in page
 
 
 def test_collect_flat_and_folder_archives(tmp_path):

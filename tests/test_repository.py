@@ -65,3 +65,32 @@ def test_no_merge_leftovers_or_editor_backups_are_committed():
     ).stdout.splitlines()
     leftovers = [f for f in tracked if re.search(r"(\.orig|\.rej|~|\.swp|\.bak)$", f)]
     assert not leftovers, f"stale copies committed: {leftovers}"
+
+
+def test_tests_need_no_demo_cell():
+    """A test cell (hidden part included) reads no name that only a demo cell binds: a student
+    may edit or delete demos, and a test must then still grade the exercise, not the demo."""
+    import nbformat
+
+    from tests.support.grading_run import _names
+
+    found = []
+    for nb_info in NOTEBOOKS:
+        nb = nbformat.read(ROOT / "source" / nb_info.name / f"{nb_info.name}.ipynb", 4)
+        demo_bound, exercise_bound = set(), set()
+        for cell in nb.cells:
+            names = _names(cell.source) if cell.cell_type == "code" else None
+            if names is None:
+                continue
+            bound, reads, _ = names
+            role = cell.metadata.get("nbgrader", {})
+            if role.get("grade"):
+                found += [
+                    f"{nb_info.name} {role['grade_id']}: {name}"
+                    for name in sorted((reads - exercise_bound) & demo_bound)
+                ]
+            if role.get("grade") or role.get("solution"):
+                exercise_bound |= bound
+            else:
+                demo_bound |= bound
+    assert not found, f"tests that read a name only a demo cell binds: {found}"

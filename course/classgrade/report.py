@@ -1,12 +1,18 @@
-"""What the class missed: grades export, per-test pass rates, grouped failure messages, one PNG.
+"""What the class missed: grades export, per-test pass rates, grouped failure messages, the
+kinds of failure with one example picture each, one PNG.
 
 Scores come from the gradebook (nbgrader's Gradebook API); failure messages from the autograded
 notebooks: the first line of each failing test cell's error `evalue` (or of its stderr output,
 which also scores 0 in nbgrader). Messages are grouped with their numbers masked, so
-"lost 3 updates" and "lost 17 updates" count as one explanation.
+"lost 3 updates" and "lost 17 updates" count as one explanation. The kind of a failure (a race,
+a deadlock, a broken limit, ... or a timeout, a crash) comes from the picture the grading check
+drew below its message (`course.grading.pictures.failure_picture`); `failure-kinds.html` shows,
+per test, the most common kinds with one student's picture of each.
 """
 
+import base64
 import csv
+import html
 import re
 import subprocess
 import sys
@@ -17,6 +23,7 @@ from pathlib import Path
 import nbformat
 
 from course.classgrade.base import course_id, default_db_url, nbgrader_env
+from course.grading.pictures import failure_picture
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -69,6 +76,8 @@ def failure_message(cell) -> str:
 class TestStats:
     """Pass rate and grouped failure messages of one test cell of one assignment."""
 
+    __test__ = False  # a test's statistics, not a pytest test class
+
     assignment: str
     test: str
     points: float
@@ -76,6 +85,8 @@ class TestStats:
     total: int = 0
     messages: Counter = field(default_factory=Counter)  # message key -> count
     examples: dict = field(default_factory=dict)  # message key -> first message seen
+    kinds: Counter = field(default_factory=Counter)  # failure kind -> count
+    pictures: dict = field(default_factory=dict)  # kind -> (student, message, png) of one failure
 
     @property
     def rate(self) -> float:
@@ -84,6 +95,16 @@ class TestStats:
     def common(self, n: int = 3) -> list[tuple[str, int]]:
         """The `n` most common failure messages (an example of each group) with their counts."""
         return [(self.examples[k], c) for k, c in self.messages.most_common(n)]
+
+    def add_failure(self, student: str, message: str, cell) -> None:
+        """Count one failing submission: its message group, and the kind of failure its cell's
+        outputs show (the first picture of a kind is kept as the example)."""
+        self.messages[message_key(message)] += 1
+        self.examples.setdefault(message_key(message), message)
+        kind, png = failure_picture(cell.get("outputs", [])) if cell else ("not graded", None)
+        self.kinds[kind] += 1
+        if png and kind not in self.pictures:
+            self.pictures[kind] = (student, message, png)
 
 
 @dataclass
@@ -131,8 +152,7 @@ def collect_report(root: Path, assignments: list[str] | None, db_url: str) -> Cl
                             message = NOT_GRADED
                         else:
                             message = (failure_message(cell) if cell else "") or "no error shown"
-                        stats.messages[message_key(message)] += 1
-                        stats.examples.setdefault(message_key(message), message)
+                        stats.add_failure(student, message, cell)
     ordered = sorted(tests.values(), key=lambda t: (names.index(t.assignment), t.test))
     return ClassReport(ordered, dict(scores))
 
@@ -199,6 +219,50 @@ def write_csvs(report: ClassReport, out: Path) -> tuple[Path, Path]:
             for message, count in t.common(n=len(t.messages)):
                 w.writerow([t.assignment, t.test, count, message])
     return rates, messages
+
+
+def write_failure_kinds(report: ClassReport, out: Path) -> tuple[Path, Path]:
+    """failure-kinds.csv (one row per test and kind) and failure-kinds.html: per test that failed,
+    its kinds of failure, most common first, each with one example picture when a check drew one.
+
+    >>> t = TestStats("05-locks", "counter-tests", 2.0, passed=1, total=2)
+    >>> t.kinds["race"] = 1
+    >>> t.pictures["race"] = ("alice", "expected 100, got 61", b"PNG")
+    >>> csv_path, page = write_failure_kinds(ClassReport([t], {}), Path(getfixture("tmp_path")))
+    >>> csv_path.read_text().splitlines()[1]
+    '05-locks,counter-tests,race,1,alice,"expected 100, got 61"'
+    >>> "data:image/png;base64," in page.read_text()
+    True
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    table, page = out / "failure-kinds.csv", out / "failure-kinds.html"
+    parts = [
+        "<!doctype html><meta charset='utf-8'><title>Failure kinds</title>",
+        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
+        "img{max-width:100%;border:1px solid #ccc}</style>",
+        "<h1>What kind of failure, per test</h1>",
+    ]
+    with table.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["assignment", "test", "kind", "count", "example_student", "example_message"])
+        for t in report.tests:
+            if not t.kinds:
+                continue
+            parts.append(f"<h2>{html.escape(t.assignment)}: {html.escape(t.test)}</h2>")
+            parts.append(f"<p>{t.total - t.passed} of {t.total} submissions failed.</p>")
+            for kind, count in t.kinds.most_common():
+                student, message, png = t.pictures.get(kind, ("", "", None))
+                w.writerow([t.assignment, t.test, kind, count, student, message])
+                parts.append(f"<h3>{html.escape(kind)}: {count}</h3>")
+                if png:
+                    data = base64.b64encode(png).decode("ascii")
+                    parts.append(
+                        f"<p>{html.escape(student)}: {html.escape(message)}</p>"
+                        f"<img alt='{html.escape(kind)} of {html.escape(student)}' "
+                        f"src='data:image/png;base64,{data}'>"
+                    )
+    page.write_text("\n".join(parts) + "\n", encoding="utf-8")
+    return table, page
 
 
 def export_grades(root: Path, out: Path, db_url: str) -> subprocess.CompletedProcess:
@@ -276,5 +340,6 @@ def report(root: Path, assignments: list[str] | None, out: Path, db_url: str | N
     exported = export_grades(root, out, url)
     data = collect_report(root, assignments, url)
     rates, messages = write_csvs(data, out)
+    kinds, kinds_page = write_failure_kinds(data, out)
     png = draw(data, out / "class-report.png")
-    return data, exported, [out / "grades.csv", rates, messages, png]
+    return data, exported, [out / "grades.csv", rates, messages, kinds, kinds_page, png]

@@ -11,6 +11,7 @@ and exposes the per-cell scores read through nbgrader's Gradebook API.
     run.scores("alice")          # {"counter-tests": (2.0, 2.0), ...}  (score, max_score)
 """
 
+import ast
 import io
 import re
 import shutil
@@ -77,6 +78,85 @@ def hidden_test_lines(nb) -> list[str]:
     return lines
 
 
+def _root(node):
+    """The name an attribute or item chain starts from (`a.b[0].c` -> "a"), else None."""
+    while isinstance(node, ast.Attribute | ast.Subscript):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _names(code: str) -> tuple[set[str], set[str], bool] | None:
+    """(names a cell binds, names it reads without binding them, whether it must be kept for
+    changing state it did not create: `module.flag = 1`, `registry[k] = v` on a name bound
+    elsewhere or imported); None for IPython magics, shell escapes or code that does not parse
+    (nothing is known about them)."""
+    if any(line.lstrip().startswith(("%", "!")) for line in code.splitlines()):
+        return None
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    bound, imported, read, stored_into = set(), set(), set(), []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, ast.Attribute | ast.Subscript) and isinstance(node.ctx, ast.Store):
+            stored_into.append(_root(node))
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.alias):
+            imported.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.Global | ast.Nonlocal):
+            bound.update(node.names)
+    changes_state = any(root is None or root not in bound for root in stored_into)
+    bound |= imported
+    return bound, read - bound, changes_state
+
+
+def exercises_only(nb, source=None):
+    """The notebook with only the code cells its exercises need: every solution and test cell,
+    each other code cell that binds a name a kept cell reads (transitively, so a demo's helper
+    used by an exercise stays) or changes state it did not create, and every code cell before a
+    cell that cannot be analysed (a magic). Markdown stays. `source`: the source notebook, whose
+    test cells (with their hidden tests, which nbgrader puts back when grading) say what the
+    tests read. Demo cells that only draw and print
+    are dropped: a student may delete them too, and nbgrader grades what remains, so mutant and
+    alternative submissions are graded by the same hidden tests without re-running seconds of
+    demos each. Whole notebooks are graded as references here and by `make reliability`.
+
+    >>> from nbformat.v4 import new_code_cell, new_notebook
+    >>> cells = [new_code_cell(s) for s in ("import time", "def helper(): return 1",
+    ...          "time.sleep(3); print('demo')", "def answer(): return helper()", "answer()")]
+    >>> cells[3].metadata["nbgrader"] = {"solution": True}
+    >>> cells[4].metadata["nbgrader"] = {"grade": True}
+    >>> [c.source for c in exercises_only(new_notebook(cells=cells)).cells]
+    ['def helper(): return 1', 'def answer(): return helper()', 'answer()']
+    """
+    tests = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in (source.cells if source else [])
+        if c.metadata.get("nbgrader", {}).get("grade")
+    }
+    needed, keep, keep_all = set(), [], False
+    for cell in reversed(nb.cells):
+        if cell.cell_type != "code" or keep_all:
+            keep.append(cell)
+            continue
+        nbgrader = cell.metadata.get("nbgrader", {})
+        names = _names(tests.get(nbgrader.get("grade_id"), cell.source))
+        if names is None:
+            keep_all = True
+        elif nbgrader.get("solution") or nbgrader.get("grade") or names[2] or names[0] & needed:
+            needed |= names[1]
+        else:
+            continue
+        keep.append(cell)
+    nb.cells = keep[::-1]
+    return nb
+
+
 @dataclass
 class GradingRun:
     tmp: Path
@@ -135,14 +215,17 @@ class GradingRun:
         path.write_text(text, encoding="utf-8")
         return path
 
-    def autograde(self, timeout: float = 900, workers: int = 1) -> subprocess.CompletedProcess:
-        """Autograde every submission: one stock `nbgrader autograde` run, or with `workers` > 1
-        one stock `nbgrader autograde --student` per submission, `workers` at a time
-        (course.classgrade); the result then carries all their output, and a non-zero return
-        code if any of them failed."""
+    def autograde(
+        self, timeout: float = 900, workers: int = 1, **env: str
+    ) -> subprocess.CompletedProcess:
+        """Autograde every submission: one stock `nbgrader autograde` run (`env` adds variables
+        to its environment), or with `workers` > 1 one stock `nbgrader autograde --student` per
+        submission, `workers` at a time (course.classgrade, which sets the demo time scale);
+        the result then carries all their output, and a non-zero return code if any failed."""
         start = time.perf_counter()
         if workers == 1:
-            self.result = nbgrader(["autograde", self.assignment, "--force"], self.root, timeout)
+            args = ["autograde", self.assignment, "--force"]
+            self.result = run_module("nbgrader", args, self.root, timeout, **env)
         else:
             from course.classgrade import autograde
 
@@ -172,8 +255,10 @@ class GradingRun:
         path = self.root / "autograded" / student / self.assignment / f"{self.assignment}.ipynb"
         return nbformat.read(path, 4) if path.exists() else None
 
-    def feedback(self) -> subprocess.CompletedProcess:
-        return nbgrader(["generate_feedback", self.assignment, "--force"], self.root)
+    def feedback(self, students: str = "*") -> subprocess.CompletedProcess:
+        """Stock `nbgrader generate_feedback` for the students matching the glob `students`."""
+        args = ["generate_feedback", self.assignment, "--force", f"--student={students}"]
+        return nbgrader(args, self.root)
 
     def feedback_html(self, student: str) -> str:
         path = self.root / "feedback" / student / self.assignment / f"{self.assignment}.html"

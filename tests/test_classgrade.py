@@ -29,8 +29,8 @@ ASSIGNMENTS = ["01-os-processes-threads", "05-locks"]
 STUDENTS = 4
 pytestmark = pytest.mark.xdist_group("classgrade")  # one graded class for the module's tests
 # s per submission: a normal one takes ~5-10 s here and ~25 s when 8 helpers share the 2 cores,
-# so 90 s leaves room; the hanging submission sleeps 6 x 30 s, well past it.
-TIME_LIMIT = 90
+# so 60 s leaves room; the hanging submission sleeps 6 x 30 s, well past it.
+TIME_LIMIT = 60
 
 
 def read_grades(root, assignments):

@@ -15,22 +15,10 @@ import re
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-from nbformat import v4
 
 from course.syllabus import notebook_path
+from tests.support.executed import executed, notebook_group, problems
 from tests.support.grading_run import ROOT
-
-
-def run_with_start_method(name: str, method: str):
-    path = ROOT / notebook_path(name)
-    nb = nbformat.read(path, 4)
-    first = f"import multiprocessing\nmultiprocessing.set_start_method({method!r}, force=True)"
-    nb.cells.insert(0, v4.new_code_cell(first))
-    NotebookClient(
-        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-    ).execute()
-    return nb
 
 
 def cell_output(nb, needle: str) -> str:
@@ -40,10 +28,16 @@ def cell_output(nb, needle: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "method", [m for m in ("spawn", "forkserver") if m in multiprocessing.get_all_start_methods()]
+    "method",
+    [
+        pytest.param(m, marks=notebook_group("01-os-processes-threads", m))
+        for m in ("spawn", "forkserver")
+        if m in multiprocessing.get_all_start_methods()
+    ],
 )
 def test_nb01_process_cells_work_under(method):
-    nb = run_with_start_method("01-os-processes-threads", method)
+    """The run of test_start_methods.py (one per start method), read for 01's own outputs."""
+    nb, _ = executed("01-os-processes-threads", method)
     isolated = cell_output(nb, "added by a child process")
     assert "[1, 2, 3] | child exit code: 0" in isolated, isolated
     timeline = cell_output(nb, "process_recorder()")
@@ -111,18 +105,12 @@ def test_kernel_always_says_which(name):
                 assert "Jupyter" in sentence and "OS" in sentence, f"{name} cell {i}: {sentence!r}"
 
 
+@notebook_group("02-threading")
 def test_nb02_convoy_and_thread_exception_demos():
-    nb = nbformat.read(ROOT / notebook_path("02-threading"), 4)
-    path = ROOT / notebook_path("02-threading")
-    keep = ("convoy", "thread-exception", "excepthook-demo", "free-threaded-check")
-    head = [c for c in nb.cells if c.cell_type == "code"]
-    # run everything up to the last demo (the exercises are graded elsewhere)
-    last = max(i for i, c in enumerate(head) if c.get("id") in keep)
-    nb.cells = head[: last + 1]
-    NotebookClient(
-        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-    ).execute()
-    out = {c.get("id"): "".join(o.get("text", "") for o in c.outputs) for c in nb.cells}
+    """Read from the run of test_notebooks.py."""
+    nb, _ = executed("02-threading")
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    out = {c.get("id"): "".join(o.get("text", "") for o in c.outputs) for c in code}
     late = re.search(r"alone ([\d.]+) ms, next to a computing thread ([\d.]+) ms", out["convoy"])
     assert late, out["convoy"]
     alone, crowded = map(float, late.groups())
@@ -137,5 +125,4 @@ def test_nb02_convoy_and_thread_exception_demos():
         r"free-threaded build: (True|False), GIL enabled now: (True|False)",
         out["free-threaded-check"],
     )
-    stderr = [o for c in nb.cells for o in c.outputs if o.get("name") == "stderr"]
-    assert not stderr, stderr
+    assert not problems(nb), problems(nb)

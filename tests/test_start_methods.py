@@ -10,10 +10,9 @@ import multiprocessing
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-from nbformat import v4
 
 from course.syllabus import NAMES, notebook_path
+from tests.support.executed import executed, notebook_group, problems
 from tests.support.grading_run import ROOT
 
 METHODS = [m for m in ("spawn", "forkserver") if m in multiprocessing.get_all_start_methods()]
@@ -31,46 +30,16 @@ def starts_processes(name: str) -> bool:
 PROCESS_NOTEBOOKS = [name for name in NAMES if starts_processes(name)]
 
 
-def force_start_method(nb, method: str):
-    cell = v4.new_code_cell(
-        f"import multiprocessing\nmultiprocessing.set_start_method({method!r}, force=True)"
-    )
-    cell.id = "force-start-method"
-    last = v4.new_code_cell("import multiprocessing\nprint(multiprocessing.get_start_method())")
-    last.id = "show-start-method"
-    nb.cells = [cell, *nb.cells, last]
-    return nb
-
-
-def problems(nb) -> list[str]:
-    found = []
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            if out.output_type == "error":
-                found.append(f"[{cell.get('id')}] {out.ename}: {out.evalue}")
-            elif out.get("name") == "stderr":
-                found.append(f"[{cell.get('id')}] stderr: {out.text[:300]}")
-    return found
-
-
 def test_the_process_notebooks_are_found():
     assert {"03-multiprocessing", "04-ipc"} <= set(PROCESS_NOTEBOOKS), PROCESS_NOTEBOOKS
 
 
-@pytest.mark.xdist_group("start-methods")
-@pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize("name", PROCESS_NOTEBOOKS)
+@pytest.mark.parametrize(
+    "name, method",
+    [pytest.param(n, m, marks=notebook_group(n, m)) for n in PROCESS_NOTEBOOKS for m in METHODS],
+)
 def test_source_notebook_runs_under(name, method):
-    path = ROOT / notebook_path(name)
-    nb = force_start_method(nbformat.read(path, 4), method)
-    client = NotebookClient(
-        nb,
-        timeout=120,
-        kernel_name="python3",
-        allow_errors=True,
-        resources={"metadata": {"path": str(path.parent)}},
-    )
-    client.execute()
+    nb, _ = executed(name, method)
     found = problems(nb)
     assert not found, f"{name} under {method}:\n" + "\n".join(found)
     shown = "".join(o.get("text", "") for o in nb.cells[-1].outputs)

@@ -72,14 +72,14 @@ def test_tests_need_no_demo_cell():
     may edit or delete demos, and a test must then still grade the exercise, not the demo."""
     import nbformat
 
-    from tests.support.grading_run import _names
+    from tests.support.grading_run import cell_names
 
     found = []
     for nb_info in NOTEBOOKS:
         nb = nbformat.read(ROOT / "source" / nb_info.name / f"{nb_info.name}.ipynb", 4)
         demo_bound, exercise_bound = set(), set()
         for cell in nb.cells:
-            names = _names(cell.source) if cell.cell_type == "code" else None
+            names = cell_names(cell.source) if cell.cell_type == "code" else None
             if names is None:
                 continue
             bound, reads, _ = names

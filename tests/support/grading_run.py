@@ -85,7 +85,7 @@ def _root(node):
     return node.id if isinstance(node, ast.Name) else None
 
 
-def _names(code: str) -> tuple[set[str], set[str], bool] | None:
+def cell_names(code: str) -> tuple[set[str], set[str], bool] | None:
     """(names a cell binds, names it reads without binding them, whether it must be kept for
     changing state it did not create: `module.flag = 1`, `registry[k] = v` on a name bound
     elsewhere or imported); None for IPython magics, shell escapes or code that does not parse
@@ -120,11 +120,12 @@ def exercises_only(nb, source=None):
     each other code cell that binds a name a kept cell reads (transitively, so a demo's helper
     used by an exercise stays) or changes state it did not create, and every code cell before a
     cell that cannot be analysed (a magic). Markdown stays. `source`: the source notebook, whose
-    test cells (with their hidden tests, which nbgrader puts back when grading) say what the
-    tests read. Demo cells that only draw and print
-    are dropped: a student may delete them too, and nbgrader grades what remains, so mutant and
-    alternative submissions are graded by the same hidden tests without re-running seconds of
-    demos each. Whole notebooks are graded as references here and by `make reliability`.
+    test cells (with the hidden tests nbgrader puts back when grading) say what the tests read.
+
+    Demo cells that only draw and print are dropped: a student may delete them too, and nbgrader
+    grades what remains, so mutant and alternative submissions are graded by the same hidden
+    tests without re-running seconds of demos each. Whole notebooks are graded as references
+    here and by `make reliability`.
 
     >>> from nbformat.v4 import new_code_cell, new_notebook
     >>> cells = [new_code_cell(s) for s in ("import time", "def helper(): return 1",
@@ -145,7 +146,7 @@ def exercises_only(nb, source=None):
             keep.append(cell)
             continue
         nbgrader = cell.metadata.get("nbgrader", {})
-        names = _names(tests.get(nbgrader.get("grade_id"), cell.source))
+        names = cell_names(tests.get(nbgrader.get("grade_id"), cell.source))
         if names is None:
             keep_all = True
         elif nbgrader.get("solution") or nbgrader.get("grade") or names[2] or names[0] & needed:

@@ -14,13 +14,21 @@ import html
 import re
 from pathlib import Path
 
+import pytest
+
+from course.grading.pictures import failure_picture
 from tests.conftest import ALTERNATIVES, MUTANTS, reference_runs
 from tests.support.grading_run import grade_cells, hidden_test_lines, notebook_text
 
 
+def graded_cell(nb, grade_id: str):
+    """The cell of an autograded notebook with this grade id."""
+    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
 def cell_text(nb, grade_id: str) -> str:
     """All output text (streams, errors with tracebacks) of one cell, ANSI codes removed."""
-    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    cell = graded_cell(nb, grade_id)
     parts = []
     for out in cell.get("outputs", []):
         parts.append(out.get("text", ""))
@@ -170,3 +178,41 @@ def test_blank_release_fails_only_at_the_exercise_stubs(graded):
             if out.output_type == "error":
                 text = out.ename + out.evalue + "".join(out.traceback)
                 assert "NotImplementedError" in text, f"{cell.get('id')}: {out.ename}: {out.evalue}"
+
+
+PICTURED = {  # kind of failure picture: (assignment, mutant name, failing test cell)
+    "race": ("05-locks", "no lock", "counter-tests"),
+    "schedule": ("08-queues", "`if` instead of `while` around wait() in get", "bounded-tests"),
+    "deadlock": ("06-deadlock-rlock", "AB/BA: source lock first", "transfer-tests"),
+    "limit": ("07-event-semaphore", "no limit at all", "limiter-tests"),
+    "events": ("09-coroutines", "producer never closes the pipeline", "pipeline-tests"),
+}
+
+
+@pytest.mark.parametrize("graded", sorted({a for a, _, _ in PICTURED.values()}), indirect=True)
+def test_a_failing_check_shows_the_picture_of_the_run(graded):
+    """Issue 19: a mutant's failing test cell shows, below the error, the picture of its own run
+    (tagged with its kind); the feedback HTML embeds it and holds no hidden-test line; no test
+    cell of the reference draws anything."""
+    for kind, (assignment, name, grade_id) in PICTURED.items():
+        if assignment != graded.assignment:
+            continue
+        groups = [[m.name for m in mutants] for _, mutants in graded.mutant_groups]
+        student = f"mutant-{next(k for k, names in enumerate(groups) if name in names)}"
+        outputs = graded_cell(graded.autograded_nb(student), grade_id).outputs
+        types = [o.output_type for o in outputs]
+        assert "error" in types and "image/png" in outputs[-1].get("data", {}), (name, types)
+        assert not [o for o in outputs if o.get("name") == "stderr"], outputs
+        got_kind, png = failure_picture(outputs)
+        assert got_kind == kind and png.startswith(b"\x89PNG"), (name, got_kind)
+
+        done = graded.feedback(student)
+        assert done.returncode == 0, done.stdout + done.stderr
+        page = graded.feedback_html(student)
+        assert outputs[-1]["data"]["image/png"].strip()[:200] in page.replace("\n", "")
+        leaked = [line for line in hidden_test_lines(graded.source_nb) if line in page]
+        assert not leaked, leaked[:5]
+    for cell in graded.autograded_nb("reference-0").cells:
+        if cell.metadata.get("nbgrader", {}).get("grade"):
+            images = [o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+            assert not images, f"{cell.metadata.nbgrader['grade_id']} of the reference drew"
